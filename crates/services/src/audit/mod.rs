@@ -1,0 +1,135 @@
+//! Reading and verifying the audit log (nhật ký hệ thống). Writing happens in
+//! every capability through `WriteTx::audit`.
+
+use lienthong_domain::audit::{AuditFields, ChainBreak, ChainVerifier};
+use lienthong_store::Db;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::ServiceError;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor_id: Option<i64>,
+    pub actor: String,
+    pub action: String,
+    pub record_type: String,
+    pub record_id: String,
+    pub changes: String,
+}
+
+/// Filters an administrator can apply; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    /// Matches actions starting with this text (`agency.` for every agency change).
+    pub action: Option<String>,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+    /// Inclusive dates `YYYY-MM-DD` (UTC).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Entries with `seq` below this (for paging backwards from the newest).
+    pub before_seq: Option<i64>,
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// The newest entries first, one page.
+pub async fn list(db: &Db, f: &AuditFilter) -> Result<Vec<AuditEntry>, ServiceError> {
+    let to_end = f.to.as_ref().map(|d| format!("{d}T99"));
+    let action_prefix = f.action.as_ref().map(|a| format!("{}%", a.replace(['%', '_'], "")));
+    let rows = sqlx::query(
+        "SELECT seq, at, actor_id, actor, action, record_type, record_id, changes FROM audit_log
+         WHERE ($1 IS NULL OR actor = $1)
+           AND ($2 IS NULL OR action LIKE $2)
+           AND ($3 IS NULL OR record_type = $3)
+           AND ($4 IS NULL OR record_id = $4)
+           AND ($5 IS NULL OR at >= $5)
+           AND ($6 IS NULL OR at <= $6)
+           AND ($7 IS NULL OR seq < $7)
+         ORDER BY seq DESC LIMIT $8",
+    )
+    .bind(f.actor.as_deref())
+    .bind(action_prefix)
+    .bind(f.record_type.as_deref())
+    .bind(f.record_id.as_deref())
+    .bind(f.from.as_deref())
+    .bind(to_end)
+    .bind(f.before_seq)
+    .bind(PAGE_SIZE)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.try_get(0)?,
+                at: r.try_get(1)?,
+                actor_id: r.try_get(2)?,
+                actor: r.try_get(3)?,
+                action: r.try_get(4)?,
+                record_type: r.try_get(5)?,
+                record_id: r.try_get(6)?,
+                changes: r.try_get(7)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("audit chain broken: {0}")]
+    Broken(#[from] ChainBreak),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// Walks the whole chain in order, a page at a time; returns the number of entries.
+pub async fn verify(db: &Db) -> Result<i64, VerifyError> {
+    const BATCH: i64 = 5000;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0i64;
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor_id, actor, action, record_type, record_id, changes, prev_hash, hash
+             FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await
+        .map_err(ServiceError::from)?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let get = |i: usize| r.try_get::<String, _>(i).map_err(ServiceError::from);
+            let seq: i64 = r.try_get(0).map_err(ServiceError::from)?;
+            let actor_id: Option<i64> = r.try_get(2).map_err(ServiceError::from)?;
+            let (at, actor, action, record_type, record_id, changes, prev, hash) =
+                (get(1)?, get(3)?, get(4)?, get(5)?, get(6)?, get(7)?, get(8)?, get(9)?);
+            let fields = AuditFields {
+                seq,
+                at: &at,
+                actor_id,
+                actor: &actor,
+                action: &action,
+                record_type: &record_type,
+                record_id: &record_id,
+                changes: &changes,
+            };
+            verifier.check(&fields, &prev, &hash)?;
+            after = seq;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await
+        .map_err(ServiceError::from)?;
+    let head_seq: i64 = head.try_get(0).map_err(ServiceError::from)?;
+    let head_hash: String = head.try_get(1).map_err(ServiceError::from)?;
+    Ok(verifier.finish(head_seq, &head_hash)?)
+}

@@ -1,0 +1,1 @@
+//! Demo province (filled in below).

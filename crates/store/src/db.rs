@@ -1,0 +1,162 @@
+//! The database handle. One SQL text runs on both backends through sqlx's `Any`
+//! driver: parameters are written `$1`, which SQLite accepts too, and only the
+//! migrations differ (identity columns, integer widths).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::write::WriteTx;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (use sqlite:… or postgres://…): {0}")]
+    Url(String),
+    #[error("creating the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// The embedded default: `DIR/lienthong.db`, in WAL mode.
+    pub async fn open_sqlite(dir: &Path) -> Result<Db, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("lienthong.db").display());
+        Self::connect(&url).await
+    }
+
+    /// Connects to `sqlite:…` or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        Self::connect_in_schema(url, None).await
+    }
+
+    /// Connects with every PostgreSQL session's `search_path` set to `schema`, so that
+    /// test runs (and several provinces in one cluster) do not collide.
+    pub async fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Url(redact(url)));
+        };
+        if let (Backend::Postgres, Some(schema)) = (backend, schema) {
+            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::Url(format!("bad schema name {schema}")));
+            }
+            let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
+            pool.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
+            pool.close().await;
+        }
+        let options = AnyConnectOptions::from_str(url)?;
+        let schema = schema.map(str::to_owned);
+        let max = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                conn.execute(format!("SET search_path TO {s}").as_str()).await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction: locks the audit head so that writers are ordered
+    /// and every change can append its audit entry before commit.
+    pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        WriteTx::begin(&self.pool).await
+    }
+
+    /// For `/healthz`: does the database answer?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Connections open and idle, for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A consistent copy of a SQLite database while it is in use (`VACUUM INTO`
+    /// reads one snapshot). PostgreSQL is backed up with `pg_dump` instead.
+    pub async fn backup_sqlite(&self, out: &Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Url("backup writes SQLite snapshots; use pg_dump for PostgreSQL".into()));
+        }
+        let target = out.display().to_string().replace('\'', "''");
+        sqlx::query(&format!("VACUUM INTO '{target}'")).execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("…@{host}"),
+        None => url.to_owned(),
+    }
+}

@@ -1,0 +1,102 @@
+//! A write transaction that carries the audit chain with it: every state change is
+//! recorded (who, when, which record, what changed) in the same transaction.
+
+use lienthong_domain::audit::{chain_hash, AuditFields};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
+
+use crate::{time, StoreError};
+
+/// Who makes a change: a signed-in person, or the system itself (`id` none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Self {
+        Actor { id: None, name: name.to_owned() }
+    }
+}
+
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    seq: i64,
+    hash: String,
+    dirty: bool,
+}
+
+impl WriteTx {
+    pub(crate) async fn begin(pool: &AnyPool) -> Result<Self, StoreError> {
+        let mut tx = pool.begin().await?;
+        // A write as the first statement: on SQLite this takes the write lock (waiting
+        // on busy_timeout) before any read, so no transaction can fail to upgrade later.
+        let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(WriteTx { tx, seq: row.try_get(0)?, hash: row.try_get(1)?, dirty: false })
+    }
+
+    /// The connection to run the change's own statements on.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Appends an audit entry for a change made in this transaction.
+    pub async fn audit(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        record_type: &str,
+        record_id: impl ToString,
+        changes: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let seq = self.seq + 1;
+        let at = time::now();
+        let record_id = record_id.to_string();
+        let changes = changes.to_string();
+        let fields = AuditFields {
+            seq,
+            at: &at,
+            actor_id: actor.id,
+            actor: &actor.name,
+            action,
+            record_type,
+            record_id: &record_id,
+            changes: &changes,
+        };
+        let hash = chain_hash(&self.hash, &fields);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, action, record_type, record_id, changes, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(&at)
+        .bind(actor.id)
+        .bind(&actor.name)
+        .bind(action)
+        .bind(record_type)
+        .bind(&record_id)
+        .bind(&changes)
+        .bind(&self.hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        self.seq = seq;
+        self.hash = hash;
+        self.dirty = true;
+        Ok(())
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if self.dirty {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(self.seq)
+                .bind(&self.hash)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
