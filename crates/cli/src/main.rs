@@ -1,1 +1,291 @@
-fn main(){}
+//! `lienthong`: the one binary. `serve` runs the staff app, the API and (later) the
+//! citizen portal and the edXML endpoint; the other commands are for administrators.
+
+mod config;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
+use lienthong_services::{audit, demo, org, people};
+use lienthong_store::{time, Actor, Db};
+
+use config::{Config, ServeFlags};
+
+#[derive(Parser)]
+#[command(name = "lienthong", version, about = "Liên Thông: the e-agency platform of a province")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives: an embedded SQLite database under `--data`, or PostgreSQL.
+#[derive(Args, Clone)]
+struct Storage {
+    /// Data directory (SQLite database and blobs).
+    #[arg(long, env = "LIENTHONG_DATA")]
+    data: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite database.
+    #[arg(long, env = "LIENTHONG_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl Storage {
+    fn data_dir(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA))
+    }
+
+    async fn open(&self) -> anyhow::Result<Db> {
+        open_db(&self.data_dir(), self.database_url.as_deref()).await
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeFlags),
+    /// Load the demo province (idempotent) and print the demo sign-ins.
+    Demo(Storage),
+    /// Manage people from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent snapshot of the SQLite database while the server runs.
+    Backup {
+        #[command(flatten)]
+        storage: Storage,
+        /// The snapshot file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person; prints a generated password unless --password-stdin is given.
+    Add {
+        #[command(flatten)]
+        storage: Storage,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// staff, citizen or business.
+        #[arg(long, default_value = "staff")]
+        kind: String,
+        /// Agency identifier (mã định danh) for the person's first role.
+        #[arg(long, requires = "role")]
+        agency: Option<String>,
+        /// admin, clerk, leader, unit_head, specialist, one_stop_officer or editor.
+        #[arg(long, requires = "agency")]
+        role: Option<String>,
+        /// Job title shown under signatures, e.g. "Chuyên viên".
+        #[arg(long, default_value = "")]
+        title: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password; prints a generated one unless --password-stdin is given.
+    ResetPassword {
+        #[command(flatten)]
+        storage: Storage,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List everyone with their current roles.
+    List(Storage),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Exit 0 when the hash chain is intact; otherwise name the first bad entry.
+    Verify(Storage),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(flags) => {
+            let cfg = Config::resolve(flags)?;
+            config::init_logging(&cfg.log_format);
+            serve(cfg).await?;
+        }
+        Command::Demo(storage) => {
+            let db = storage.open().await?;
+            let report = demo::load(&db).await?;
+            print_demo(&report);
+        }
+        Command::User(cmd) => user(cmd).await?,
+        Command::Audit(AuditCommand::Verify(storage)) => {
+            let db = storage.open().await?;
+            match audit::verify(&db).await {
+                Ok(n) => println!("audit chain intact: {n} entries"),
+                Err(audit::VerifyError::Broken(b)) => {
+                    eprintln!("audit chain BROKEN: {b}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Backup { storage, out } => {
+            if storage.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) {
+                bail!("for PostgreSQL use pg_dump (see the README); backup writes SQLite snapshots");
+            }
+            if out.exists() {
+                bail!("{} already exists", out.display());
+            }
+            let db = storage.open().await?;
+            db.backup_sqlite(&out).await?;
+            println!("snapshot written to {}", out.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open_db(data: &Path, url: Option<&str>) -> anyhow::Result<Db> {
+    let db = match url {
+        Some(url) => Db::connect(url).await.context("connecting to the database")?,
+        None => Db::open_sqlite(data).await.with_context(|| format!("opening the database in {}", data.display()))?,
+    };
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let db = open_db(&cfg.data, cfg.database_url.as_deref()).await?;
+    let report = if cfg.demo { Some(demo::load(&db).await.context("loading the demo province")?) } else { None };
+    let state = lienthong_web::AppState::new(db.clone(), &cfg.data, cfg.web.clone())?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    println!("Liên Thông is running. Open http://{addr}/ in a browser.");
+    if let Some(report) = &report {
+        print_demo(report);
+    }
+    tracing::info!(%addr, backend = ?db.backend(), "serving");
+    lienthong_web::serve(listener, state, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn print_demo(report: &demo::DemoReport) {
+    if report.created {
+        println!("Demo province loaded: {} agencies, {} people.", report.agencies, report.people);
+    } else {
+        println!("Demo province already present.");
+    }
+    println!("Sign in with any of these (password: {}):", demo::DEMO_PASSWORD);
+    for s in demo::sign_ins() {
+        println!("  {:<20} {} — {}", s.username, s.role, s.agency);
+    }
+}
+
+fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(Password, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let p = Password::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok((p, false));
+    }
+    let generated = format!("lt-{}", hex::encode(rand::random::<[u8; 9]>()));
+    Ok((Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?, true))
+}
+
+async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    let actor = Actor::system("cli");
+    match cmd {
+        UserCommand::Add { storage, username, full_name, email, kind, agency, role, title, password_stdin } => {
+            let username = Username::parse(&username).map_err(|e| anyhow::anyhow!("--username: {e}"))?;
+            let full_name = FullName::parse(&full_name).map_err(|e| anyhow::anyhow!("--full-name: {e}"))?;
+            let email = email.map(|e| Email::parse(&e)).transpose().map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let kind = PersonKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
+            let position = match (agency, role) {
+                (Some(a), Some(r)) => {
+                    let code = OrgCode::parse(&a).map_err(|e| anyhow::anyhow!("--agency: {e}"))?;
+                    let role: Role = r.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+                    Some((code, role))
+                }
+                _ => None,
+            };
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            let db = storage.open().await?;
+            let agency_id = match &position {
+                Some((code, _)) => Some(org::id_by_code(&db, code).await?.with_context(|| format!("no agency {code}"))?),
+                None => None,
+            };
+            let id = people::create(&db, &actor, people::NewPerson { username: username.clone(), full_name, email, kind, password: password.clone() })
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let (Some(agency_id), Some((_, role))) = (agency_id, position) {
+                let p = people::NewPosition { agency_id, unit_id: None, role, title, valid_from: time::today() };
+                people::add_position(&db, &actor, id, &p).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            println!("added {username} (id {id})");
+            if generated {
+                println!("password: {}", password.expose());
+            }
+        }
+        UserCommand::ResetPassword { storage, username, password_stdin } => {
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            let db = storage.open().await?;
+            let person = people::by_username(&db, &username.to_lowercase()).await?.with_context(|| format!("no user {username}"))?;
+            people::set_password(&db, &actor, person.id, &password).await?;
+            println!("password reset for {username}; their sessions were closed");
+            if generated {
+                println!("password: {}", password.expose());
+            }
+        }
+        UserCommand::List(storage) => {
+            let db = storage.open().await?;
+            for p in people::list_all(&db).await? {
+                let roles = people::positions(&db, p.id, Some(time::today())).await?;
+                let roles: Vec<String> = roles.iter().map(|r| format!("{}@{}", r.role, r.agency_code)).collect();
+                let state = if p.disabled { " (disabled)" } else { "" };
+                println!("{:<22} {:<9} {}{} {}", p.username, p.kind, p.full_name, state, roles.join(", "));
+            }
+        }
+    }
+    Ok(())
+}

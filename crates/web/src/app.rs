@@ -1,0 +1,121 @@
+//! Assembling the application: state, routes of every capability, and the layers
+//! every request passes (metrics, tracing, body limit, cookies, localized errors).
+
+use std::future::Future;
+use std::path::Path;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::from_fn;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use lienthong_store::{BlobStore, Db};
+use serde::Deserialize;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::http::{cookies, error, PageError};
+use crate::i18n::Lang;
+
+/// Settings of the web layer (from file, environment or flags in the CLI).
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`: set when the server is reached over HTTPS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { secure_cookies: false, max_body_bytes: 2 * 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub blobs: BlobStore,
+    pub config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(db: Db, data_dir: &Path, config: WebConfig) -> anyhow::Result<Self> {
+        let blobs = BlobStore::filesystem(&data_dir.join("blobs"))?;
+        Ok(AppState { db, blobs, config })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let secure = state.config.secure_cookies;
+    let max_body = state.config.max_body_bytes;
+    Router::new()
+        .merge(crate::auth::routes())
+        .merge(crate::dashboard::routes())
+        .merge(crate::admin::routes())
+        .merge(crate::ops::routes())
+        .route("/lang", get(switch_language))
+        .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("static/app.css"))))
+        .route(
+            "/static/htmx.min.js",
+            get(|| static_file("text/javascript; charset=utf-8", include_str!("static/htmx.min.js"))),
+        )
+        .fallback(|| async { PageError::NotFound })
+        .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
+        .layer(from_fn(error::localize))
+        .layer(from_fn(move |req, next| cookies::ensure(secure, req, next)))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .route_layer(from_fn(crate::ops::track))
+        .with_state(state)
+}
+
+async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    to: String,
+    next: Option<String>,
+}
+
+/// Switches the language with a plain link (works without JavaScript), remembered
+/// in a cookie for a year.
+async fn switch_language(State(state): State<AppState>, Query(q): Query<LangQuery>) -> Response {
+    let next = crate::auth::safe_next(q.next.as_deref());
+    let Some(lang) = Lang::parse(&q.to) else {
+        return Redirect::to(&next).into_response();
+    };
+    let cookie = cookies::set(cookies::LANG, lang.code(), 60 * 60 * 24 * 365, "Lax", state.config.secure_cookies);
+    ([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
