@@ -203,11 +203,13 @@ pub async fn descendants(db: &Db, id: i64, as_of: NaiveDate) -> Result<Vec<i64>,
 pub async fn create(db: &Db, actor: &Actor, new: NewAgency) -> Result<i64, ServiceError> {
     let mut tx = db.write().await?;
     if let Some(parent) = new.parent_id {
-        let exists = sqlx::query("SELECT 1 FROM agencies WHERE id = $1 AND (valid_to IS NULL OR valid_to > $2)")
-            .bind(parent)
-            .bind(time::date(new.valid_from))
-            .fetch_optional(tx.conn())
-            .await?;
+        let exists = sqlx::query(
+            "SELECT 1 FROM agencies WHERE id = $1 AND valid_from <= $2 AND (valid_to IS NULL OR valid_to > $2)",
+        )
+        .bind(parent)
+        .bind(time::date(new.valid_from))
+        .fetch_optional(tx.conn())
+        .await?;
         if exists.is_none() {
             return Err(ServiceError::Invalid { field: "parent_id", code: "error.parent" });
         }

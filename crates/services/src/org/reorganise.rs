@@ -93,9 +93,13 @@ pub async fn reorganise(
                 let units = move_units(&mut tx, *subject, primary, &day).await?;
                 let people = move_memberships(&mut tx, *subject, primary, &units, &day).await?;
                 let mut sub_agencies = Vec::new();
+                let grandparent = children.get(subject).copied().flatten();
                 for (child, parent) in &children {
                     if *parent == Some(*subject) {
-                        set_version(&mut tx, *child, &day, None, Some(Some(primary))).await?;
+                        // A successor that sat under the subject (a district split into
+                        // its own communes) goes up a level instead of under itself.
+                        let new_parent = if req.successors.contains(child) { grandparent } else { Some(primary) };
+                        set_version(&mut tx, *child, &day, None, Some(new_parent)).await?;
                         sub_agencies.push(*child);
                     }
                 }
@@ -161,9 +165,11 @@ async fn set_version(
     .bind(day)
     .fetch_one(tx.conn())
     .await?;
-    let name = name.unwrap_or(current.try_get(0)?);
+    let old_name: String = current.try_get(0)?;
+    let old_parent: Option<i64> = current.try_get(2)?;
+    let name = name.unwrap_or_else(|| old_name.clone());
     let short_name: String = current.try_get(1)?;
-    let parent = parent.unwrap_or(current.try_get(2)?);
+    let parent = parent.unwrap_or(old_parent);
     sqlx::query("DELETE FROM agency_versions WHERE agency_id = $1 AND valid_from = $2")
         .bind(agency)
         .bind(day)
@@ -174,11 +180,47 @@ async fn set_version(
     )
     .bind(agency)
     .bind(day)
-    .bind(name)
+    .bind(&name)
     .bind(short_name)
     .bind(parent)
     .execute(tx.conn())
     .await?;
+    // A change recorded late (a move effective in 2020 recorded after a 2024 rename)
+    // carries into the later versions that still had the value it replaces, up to
+    // the first later version that changed that value itself.
+    let later = sqlx::query(
+        "SELECT valid_from, name, parent_id FROM agency_versions
+         WHERE agency_id = $1 AND valid_from > $2 ORDER BY valid_from",
+    )
+    .bind(agency)
+    .bind(day)
+    .fetch_all(tx.conn())
+    .await?;
+    let (mut carry_name, mut carry_parent) = (name != old_name, parent != old_parent);
+    for v in later {
+        let from: String = v.try_get(0)?;
+        carry_name &= v.try_get::<String, _>(1)? == old_name;
+        carry_parent &= v.try_get::<Option<i64>, _>(2)? == old_parent;
+        if !carry_name && !carry_parent {
+            break;
+        }
+        if carry_name {
+            sqlx::query("UPDATE agency_versions SET name = $1 WHERE agency_id = $2 AND valid_from = $3")
+                .bind(&name)
+                .bind(agency)
+                .bind(&from)
+                .execute(tx.conn())
+                .await?;
+        }
+        if carry_parent {
+            sqlx::query("UPDATE agency_versions SET parent_id = $1 WHERE agency_id = $2 AND valid_from = $3")
+                .bind(parent)
+                .bind(agency)
+                .bind(&from)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
     Ok(())
 }
 

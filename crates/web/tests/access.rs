@@ -1,0 +1,284 @@
+//! Authorization: every route, walked as the wrong person. A clerk of a commune,
+//! and even an administrator of that commune, can neither read nor change the
+//! Department of Science and Technology's data, through pages or the API. A
+//! guard test fails when a route is added without being listed here.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use lienthong_domain::{FullName, Password, PersonKind, Role, Username};
+use lienthong_services::{org, people};
+use lienthong_store::{time, Actor};
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Access {
+    Public,
+    SignedIn,
+    /// Administrators only; scoped to the agency or person in the path.
+    Admin,
+    /// Administrators of the province (root agency) only.
+    ProvinceAdmin,
+    /// API: any valid bearer token.
+    ApiToken,
+    /// API: bearer token of an administrator of the agency in the path.
+    ApiAdmin,
+}
+
+/// Every route of the application. `{id}` is the target agency or person.
+const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/sign-in", Access::Public),
+    ("POST", "/sign-in", Access::Public),
+    ("GET", "/lang", Access::Public),
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/metrics", Access::Public),
+    ("GET", "/static/app.css", Access::Public),
+    ("GET", "/static/htmx.min.js", Access::Public),
+    ("POST", "/api/v1/auth/token", Access::Public),
+    ("GET", "/", Access::SignedIn),
+    ("POST", "/sign-out", Access::SignedIn),
+    ("GET", "/profile", Access::SignedIn),
+    ("POST", "/profile/password", Access::SignedIn),
+    ("GET", "/api/v1/me", Access::ApiToken),
+    ("GET", "/api/v1/agencies", Access::ApiToken),
+    ("GET", "/api/v1/agencies/{id}/people", Access::ApiAdmin),
+    ("GET", "/admin/agencies", Access::Admin),
+    ("POST", "/admin/agencies", Access::Admin),
+    ("GET", "/admin/agencies/{id}", Access::Admin),
+    ("POST", "/admin/agencies/{id}/units", Access::Admin),
+    ("POST", "/admin/agencies/{id}/people", Access::Admin),
+    ("GET", "/admin/reorganise", Access::Admin),
+    ("POST", "/admin/reorganise", Access::Admin),
+    ("GET", "/admin/people/{id}", Access::Admin),
+    ("POST", "/admin/people/{id}/positions", Access::Admin),
+    ("POST", "/admin/people/{id}/positions/{position}/end", Access::Admin),
+    ("POST", "/admin/people/{id}/password", Access::Admin),
+    ("GET", "/admin/audit", Access::ProvinceAdmin),
+    ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
+];
+
+#[test]
+fn every_route_in_the_source_is_walked() {
+    let mut in_source = BTreeSet::new();
+    collect_routes(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut in_source);
+    let listed: BTreeSet<String> = ROUTES.iter().map(|(_, p, _)| p.to_string()).collect();
+    let missing: Vec<_> = in_source.difference(&listed).collect();
+    assert!(in_source.len() > 15, "route scan found only {in_source:?}");
+    assert!(missing.is_empty(), "routes not covered by the access walk: {missing:?}");
+}
+
+fn collect_routes(dir: &std::path::Path, out: &mut BTreeSet<String>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect_routes(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for part in text.split(".route(\"").skip(1) {
+                out.insert(part[..part.find('"').unwrap()].to_owned());
+            }
+        }
+    }
+}
+
+struct Targets {
+    agency: i64,
+    person: i64,
+    position: i64,
+    commune: i64,
+}
+
+async fn targets(s: &TestServer) -> Targets {
+    let person = person_id(s, "giamdoc.skhcn").await;
+    let position = people::positions(&s.db, person, Some(time::today())).await.unwrap()[0].id;
+    Targets { agency: agency_of(s, "giamdoc.skhcn").await, person, position, commune: agency_of(s, "vanthu.xa").await }
+}
+
+/// An administrator of the commune: has admin rights, just not over the department.
+async fn commune_admin(s: &TestServer, commune: i64) -> String {
+    let username = "quantri.xa";
+    if people::by_username(&s.db, username).await.unwrap().is_none() {
+        let actor = Actor::system("test");
+        let id = people::create(
+            &s.db,
+            &actor,
+            people::NewPerson {
+                username: Username::parse(username).unwrap(),
+                full_name: FullName::parse("Quản Trị Xã").unwrap(),
+                email: None,
+                kind: PersonKind::Staff,
+                password: Password::parse(lienthong_services::demo::DEMO_PASSWORD).unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        let p = people::NewPosition { agency_id: commune, unit_id: None, role: Role::Admin, title: "Quản trị".into(), valid_from: time::today() };
+        people::add_position(&s.db, &actor, id, &p).await.unwrap();
+    }
+    username.to_owned()
+}
+
+fn path_for(template: &str, t: &Targets) -> String {
+    let id = if template.starts_with("/admin/people") { t.person } else { t.agency };
+    template.replace("{id}", &id.to_string()).replace("{position}", &t.position.to_string())
+}
+
+/// A well-formed body for each state-changing route, aimed at the department.
+fn form_for(template: &str, t: &Targets, csrf: &str) -> Vec<(String, String)> {
+    let f = |pairs: &[(&str, String)]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        v.push(("_csrf".into(), csrf.to_owned()));
+        v
+    };
+    match template {
+        "/admin/agencies" => f(&[
+            ("code", "000.00.88.H62".into()),
+            ("name", "Cơ quan lạ".into()),
+            ("short_name", "CQL".into()),
+            ("kind", "other".into()),
+            ("parent_id", t.agency.to_string()),
+            ("valid_from", "2026-01-01".into()),
+        ]),
+        "/admin/agencies/{id}/units" => f(&[("name", "Phòng Lạ".into()), ("short_name", "PL".into())]),
+        "/admin/agencies/{id}/people" => f(&[
+            ("username", "nguoi.la".into()),
+            ("full_name", "Người Lạ".into()),
+            ("email", "".into()),
+            ("password", "mat-khau-nguoi-la".into()),
+            ("role", "admin".into()),
+            ("unit_id", "".into()),
+            ("title", "".into()),
+        ]),
+        "/admin/reorganise" => f(&[
+            ("kind", "rename".into()),
+            ("effective_on", "2026-01-01".into()),
+            ("subjects", t.agency.to_string()),
+            ("primary_successor", "".into()),
+            ("new_name", "Sở Bị Đổi Tên".into()),
+            ("new_parent", "".into()),
+            ("note", "".into()),
+        ]),
+        "/admin/people/{id}/positions" => f(&[
+            ("agency_id", t.commune.to_string()),
+            ("unit_id", "".into()),
+            ("role", "clerk".into()),
+            ("title", "".into()),
+            ("valid_from", "".into()),
+        ]),
+        "/admin/people/{id}/password" => f(&[("password", "mat-khau-bi-chiem".into())]),
+        _ => f(&[]),
+    }
+}
+
+async fn snapshot(s: &TestServer, t: &Targets) -> String {
+    let today = time::today();
+    let agency = org::get(&s.db, t.agency, today).await.unwrap();
+    let units = org::units(&s.db, t.agency, today).await.unwrap().len();
+    let staff = people::list_in_agency(&s.db, t.agency, today).await.unwrap().len();
+    let positions = people::positions(&s.db, t.person, None).await.unwrap().len();
+    let agencies = org::list(&s.db, today, true).await.unwrap().len();
+    format!("{} {} {units} {staff} {positions} {agencies}", agency.name, agency.valid_to.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_wrong_people_can_neither_read_nor_change_another_agencys_data() {
+    for s in servers() {
+        let t = targets(s).await;
+        let before = snapshot(s, &t).await;
+        let admin_of_commune = commune_admin(s, t.commune).await;
+        for who in ["vanthu.xa", admin_of_commune.as_str()] {
+            let c = sign_in(s, who).await;
+            let csrf = common::csrf(&c, s).await;
+            for (method, template, access) in ROUTES {
+                // Public routes and one's own account are not another agency's data
+                // (and signing out here would end the walk).
+                if matches!(access, Access::Public | Access::SignedIn) {
+                    continue;
+                }
+                let url = format!("{}{}", s.base, path_for(template, &t));
+                let res = match *method {
+                    "GET" => c.get(&url).send().await.unwrap(),
+                    _ => c.post(&url).form(&form_for(template, &t, &csrf)).send().await.unwrap(),
+                };
+                let status = res.status().as_u16();
+                match access {
+                    Access::Admin if who == "vanthu.xa" => assert_eq!(status, 403, "{who} {method} {template}"),
+                    Access::Admin if *method == "GET" && !template.contains("{id}") => {
+                        // Their own admin pages open, but list nothing of the department.
+                        assert_eq!(status, 200, "{who} {method} {template}");
+                        let body = res.text().await.unwrap();
+                        assert!(!body.contains(&format!("/admin/agencies/{}?", t.agency)), "{who} sees the department in {template}");
+                        assert!(!body.contains(&format!("value=\"{}\"", t.agency)), "{who} may pick the department in {template}");
+                    }
+                    Access::Admin | Access::ProvinceAdmin => assert_eq!(status, 403, "{who} {method} {template}"),
+                    _ => {}
+                }
+            }
+            let token = token(s, who).await;
+            let res = client()
+                .get(format!("{}/api/v1/agencies/{}/people", s.base, t.agency))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 403, "{who} API agency people");
+        }
+        assert_eq!(snapshot(s, &t).await, before, "{}: nothing changed", s.backend);
+        // The targeted leader's password was not taken over.
+        token(s, "giamdoc.skhcn").await;
+    }
+}
+
+#[tokio::test]
+async fn nobody_signed_in_is_sent_to_sign_in_or_gets_401() {
+    for s in servers() {
+        let t = targets(s).await;
+        let c = client();
+        let csrf = common::csrf(&c, s).await;
+        for (method, template, access) in ROUTES {
+            let url = format!("{}{}", s.base, path_for(template, &t));
+            let res = match *method {
+                "GET" => c.get(&url).send().await.unwrap(),
+                _ => c.post(&url).form(&form_for(template, &t, &csrf)).send().await.unwrap(),
+            };
+            match access {
+                Access::SignedIn | Access::Admin | Access::ProvinceAdmin => {
+                    assert_eq!(res.status(), 303, "{method} {template}");
+                    assert!(res.headers()["location"].to_str().unwrap().starts_with("/sign-in?next="));
+                }
+                Access::ApiToken | Access::ApiAdmin => assert_eq!(res.status(), 401, "{method} {template}"),
+                Access::Public => assert!(res.status().as_u16() < 500, "{method} {template}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_province_administrator_reaches_every_admin_route() {
+    for s in servers() {
+        let t = targets(s).await;
+        let c = sign_in(s, "admin").await;
+        for (method, template, access) in ROUTES {
+            if *method != "GET" || !matches!(access, Access::Admin | Access::ProvinceAdmin) {
+                continue;
+            }
+            let res = c.get(format!("{}{}", s.base, path_for(template, &t))).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{method} {template}");
+        }
+        let token = token(s, "admin").await;
+        let res = client()
+            .get(format!("{}/api/v1/agencies/{}/people", s.base, t.agency))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["people"].as_array().unwrap().iter().any(|p| p["username"] == "giamdoc.skhcn"));
+        // The agency page of the department lists its staff and units.
+        let page = c.get(format!("{}/admin/agencies/{}", s.base, t.agency)).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("giamdoc.skhcn"));
+    }
+}

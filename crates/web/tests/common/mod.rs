@@ -1,0 +1,115 @@
+//! A real `lienthong` web server with the demo province, on a free loopback port,
+//! for each backend: SQLite always, PostgreSQL (fresh schema) when
+//! `TEST_DATABASE_URL` is set. One server per backend per test binary.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use lienthong_services::demo;
+use lienthong_store::Db;
+use lienthong_web::{AppState, WebConfig};
+use reqwest::redirect::Policy;
+
+pub struct TestServer {
+    pub base: String,
+    pub backend: &'static str,
+    pub db: Db,
+}
+
+static SERVERS: OnceLock<Vec<TestServer>> = OnceLock::new();
+
+pub fn servers() -> &'static [TestServer] {
+    SERVERS.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let mut out = Vec::new();
+                let dir = tempfile::tempdir().unwrap().keep();
+                let db = Db::open_sqlite(&dir).await.unwrap();
+                out.push(start("sqlite", db, &dir).await);
+                match std::env::var("TEST_DATABASE_URL") {
+                    Ok(url) => {
+                        let schema = format!("lt_web_{}", std::process::id());
+                        let db = Db::connect_in_schema(&url, Some(&schema)).await.unwrap();
+                        out.push(start("postgres", db, &dir).await);
+                    }
+                    Err(_) => eprintln!("TEST_DATABASE_URL not set: PostgreSQL web tests NOT run"),
+                }
+                tx.send(out).unwrap();
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().unwrap()
+    })
+}
+
+async fn start(backend: &'static str, db: Db, dir: &std::path::Path) -> TestServer {
+    db.migrate().await.unwrap();
+    demo::load(&db).await.unwrap();
+    let state = AppState::new(db.clone(), &dir.join(backend), WebConfig { max_body_bytes: 64 * 1024, ..Default::default() })
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(lienthong_web::serve(listener, state, std::future::pending()));
+    TestServer { base, backend, db }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+/// Signs in through the real form; returns the client holding the session cookie.
+pub async fn sign_in(s: &TestServer, username: &str) -> reqwest::Client {
+    let c = client();
+    let page = c.get(format!("{}/sign-in", s.base)).send().await.unwrap().text().await.unwrap();
+    let res = c
+        .post(format!("{}/sign-in", s.base))
+        .form(&[("username", username), ("password", demo::DEMO_PASSWORD), ("_csrf", &csrf_of(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{} sign-in of {username}", s.backend);
+    c
+}
+
+/// A CSRF token valid for this client (from any page it can load).
+pub async fn csrf(c: &reqwest::Client, s: &TestServer) -> String {
+    let page = c.get(format!("{}/sign-in", s.base)).send().await.unwrap().text().await.unwrap();
+    csrf_of(&page)
+}
+
+pub async fn token(s: &TestServer, username: &str) -> String {
+    let res = client()
+        .post(format!("{}/api/v1/auth/token", s.base))
+        .json(&serde_json::json!({"username": username, "password": demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+pub async fn agency_id(s: &TestServer, code: &str) -> i64 {
+    let code = lienthong_domain::OrgCode::parse(code).unwrap();
+    lienthong_services::org::id_by_code(&s.db, &code).await.unwrap().unwrap()
+}
+
+pub async fn person_id(s: &TestServer, username: &str) -> i64 {
+    lienthong_services::people::by_username(&s.db, username).await.unwrap().unwrap().id
+}
+
+/// The agency where a demo person holds their first current role.
+pub async fn agency_of(s: &TestServer, username: &str) -> i64 {
+    let id = person_id(s, username).await;
+    let today = lienthong_store::time::today();
+    lienthong_services::people::positions(&s.db, id, Some(today)).await.unwrap()[0].agency_id
+}
