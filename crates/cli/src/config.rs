@@ -65,22 +65,39 @@ impl Config {
     pub fn resolve(flags: ServeFlags) -> anyhow::Result<Config> {
         let file = match &flags.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
             }
             None => FileConfig::default(),
         };
         let defaults = lienthong_web::WebConfig::default();
         Ok(Config {
-            data: flags.data.or(file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
-            listen: flags.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            data: flags
+                .data
+                .or(file.data)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
+            listen: flags
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             database_url: flags.database_url.or(file.database_url),
             demo: flags.demo || file.demo.unwrap_or(false),
             web: lienthong_web::WebConfig {
-                secure_cookies: flags.secure_cookies.or(file.secure_cookies).unwrap_or(defaults.secure_cookies),
-                max_body_bytes: flags.max_body_bytes.or(file.max_body_bytes).unwrap_or(defaults.max_body_bytes),
+                secure_cookies: flags
+                    .secure_cookies
+                    .or(file.secure_cookies)
+                    .unwrap_or(defaults.secure_cookies),
+                max_body_bytes: flags
+                    .max_body_bytes
+                    .or(file.max_body_bytes)
+                    .unwrap_or(defaults.max_body_bytes),
             },
-            log_format: flags.log_format.or(file.log_format).unwrap_or_else(|| "text".to_owned()),
+            log_format: flags
+                .log_format
+                .or(file.log_format)
+                .unwrap_or_else(|| "text".to_owned()),
         })
     }
 }
@@ -89,7 +106,11 @@ pub fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIENTHONG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = if format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 #[cfg(test)]
@@ -100,14 +121,26 @@ mod tests {
     fn flags_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lienthong.toml");
-        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\ndata = \"/srv/lt\"\nmax_body_bytes = 1000\n").unwrap();
-        let cfg = Config::resolve(ServeFlags { config: Some(path.clone()), ..Default::default() }).unwrap();
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndata = \"/srv/lt\"\nmax_body_bytes = 1000\n",
+        )
+        .unwrap();
+        let cfg = Config::resolve(ServeFlags {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(cfg.listen, "0.0.0.0:9000");
         assert_eq!(cfg.data, PathBuf::from("/srv/lt"));
         assert_eq!(cfg.web.max_body_bytes, 1000);
         assert!(!cfg.demo);
-        let cfg = Config::resolve(ServeFlags { config: Some(path), listen: Some("127.0.0.1:1".into()), ..Default::default() })
-            .unwrap();
+        let cfg = Config::resolve(ServeFlags {
+            config: Some(path),
+            listen: Some("127.0.0.1:1".into()),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(cfg.listen, "127.0.0.1:1");
         let cfg = Config::resolve(ServeFlags::default()).unwrap();
         assert_eq!(cfg.listen, DEFAULT_LISTEN);
@@ -119,6 +152,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
-        assert!(Config::resolve(ServeFlags { config: Some(path), ..Default::default() }).is_err());
+        assert!(Config::resolve(ServeFlags {
+            config: Some(path),
+            ..Default::default()
+        })
+        .is_err());
     }
 }

@@ -16,7 +16,11 @@ use lienthong_store::{time, Actor, Db};
 use config::{Config, ServeFlags};
 
 #[derive(Parser)]
-#[command(name = "lienthong", version, about = "Liên Thông: the e-agency platform of a province")]
+#[command(
+    name = "lienthong",
+    version,
+    about = "Liên Thông: the e-agency platform of a province"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +39,9 @@ struct Storage {
 
 impl Storage {
     fn data_dir(&self) -> PathBuf {
-        self.data.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA))
+        self.data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA))
     }
 
     async fn open(&self) -> anyhow::Result<Db> {
@@ -149,8 +155,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Backup { storage, out } => {
-            if storage.database_url.as_deref().is_some_and(|u| u.starts_with("postgres")) {
-                bail!("for PostgreSQL use pg_dump (see the README); backup writes SQLite snapshots");
+            if storage
+                .database_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("postgres"))
+            {
+                bail!(
+                    "for PostgreSQL use pg_dump (see the README); backup writes SQLite snapshots"
+                );
             }
             if out.exists() {
                 bail!("{} already exists", out.display());
@@ -165,8 +177,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn open_db(data: &Path, url: Option<&str>) -> anyhow::Result<Db> {
     let db = match url {
-        Some(url) => Db::connect(url).await.context("connecting to the database")?,
-        None => Db::open_sqlite(data).await.with_context(|| format!("opening the database in {}", data.display()))?,
+        Some(url) => Db::connect(url)
+            .await
+            .context("connecting to the database")?,
+        None => Db::open_sqlite(data)
+            .await
+            .with_context(|| format!("opening the database in {}", data.display()))?,
     };
     db.migrate().await.context("migrating the database")?;
     Ok(db)
@@ -174,7 +190,11 @@ async fn open_db(data: &Path, url: Option<&str>) -> anyhow::Result<Db> {
 
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg.data, cfg.database_url.as_deref()).await?;
-    let report = if cfg.demo { Some(demo::load(&db).await.context("loading the demo province")?) } else { None };
+    let report = if cfg.demo {
+        Some(demo::load(&db).await.context("loading the demo province")?)
+    } else {
+        None
+    };
     let state = lienthong_web::AppState::new(db.clone(), &cfg.data, cfg.web.clone())?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen)
         .await
@@ -212,11 +232,17 @@ async fn shutdown_signal() {
 
 fn print_demo(report: &demo::DemoReport) {
     if report.created {
-        println!("Demo province loaded: {} agencies, {} people.", report.agencies, report.people);
+        println!(
+            "Demo province loaded: {} agencies, {} people.",
+            report.agencies, report.people
+        );
     } else {
         println!("Demo province already present.");
     }
-    println!("Sign in with any of these (password: {}):", demo::DEMO_PASSWORD);
+    println!(
+        "Sign in with any of these (password: {}):",
+        demo::DEMO_PASSWORD
+    );
     for s in demo::sign_ins() {
         println!("  {:<20} {} — {}", s.username, s.role, s.agency);
     }
@@ -226,20 +252,39 @@ fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(Password, bool
     if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        let p = Password::parse(line.trim_end_matches(['\r', '\n'])).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let p = Password::parse(line.trim_end_matches(['\r', '\n']))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok((p, false));
     }
     let generated = format!("lt-{}", hex::encode(rand::random::<[u8; 9]>()));
-    Ok((Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?, true))
+    Ok((
+        Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?,
+        true,
+    ))
 }
 
 async fn user(cmd: UserCommand) -> anyhow::Result<()> {
     let actor = Actor::system("cli");
     match cmd {
-        UserCommand::Add { storage, username, full_name, email, kind, agency, role, title, password_stdin } => {
-            let username = Username::parse(&username).map_err(|e| anyhow::anyhow!("--username: {e}"))?;
-            let full_name = FullName::parse(&full_name).map_err(|e| anyhow::anyhow!("--full-name: {e}"))?;
-            let email = email.map(|e| Email::parse(&e)).transpose().map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+        UserCommand::Add {
+            storage,
+            username,
+            full_name,
+            email,
+            kind,
+            agency,
+            role,
+            title,
+            password_stdin,
+        } => {
+            let username =
+                Username::parse(&username).map_err(|e| anyhow::anyhow!("--username: {e}"))?;
+            let full_name =
+                FullName::parse(&full_name).map_err(|e| anyhow::anyhow!("--full-name: {e}"))?;
+            let email = email
+                .map(|e| Email::parse(&e))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let kind = PersonKind::parse(&kind).map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
             let position = match (agency, role) {
                 (Some(a), Some(r)) => {
@@ -252,25 +297,53 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             let (password, generated) = read_or_generate_password(password_stdin)?;
             let db = storage.open().await?;
             let agency_id = match &position {
-                Some((code, _)) => Some(org::id_by_code(&db, code).await?.with_context(|| format!("no agency {code}"))?),
+                Some((code, _)) => Some(
+                    org::id_by_code(&db, code)
+                        .await?
+                        .with_context(|| format!("no agency {code}"))?,
+                ),
                 None => None,
             };
-            let id = people::create(&db, &actor, people::NewPerson { username: username.clone(), full_name, email, kind, password: password.clone() })
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let id = people::create(
+                &db,
+                &actor,
+                people::NewPerson {
+                    username: username.clone(),
+                    full_name,
+                    email,
+                    kind,
+                    password: password.clone(),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             if let (Some(agency_id), Some((_, role))) = (agency_id, position) {
-                let p = people::NewPosition { agency_id, unit_id: None, role, title, valid_from: time::today() };
-                people::add_position(&db, &actor, id, &p).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let p = people::NewPosition {
+                    agency_id,
+                    unit_id: None,
+                    role,
+                    title,
+                    valid_from: time::today(),
+                };
+                people::add_position(&db, &actor, id, &p)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             println!("added {username} (id {id})");
             if generated {
                 println!("password: {}", password.expose());
             }
         }
-        UserCommand::ResetPassword { storage, username, password_stdin } => {
+        UserCommand::ResetPassword {
+            storage,
+            username,
+            password_stdin,
+        } => {
             let (password, generated) = read_or_generate_password(password_stdin)?;
             let db = storage.open().await?;
-            let person = people::by_username(&db, &username.to_lowercase()).await?.with_context(|| format!("no user {username}"))?;
+            let person = people::by_username(&db, &username.to_lowercase())
+                .await?
+                .with_context(|| format!("no user {username}"))?;
             people::set_password(&db, &actor, person.id, &password).await?;
             println!("password reset for {username}; their sessions were closed");
             if generated {
@@ -281,9 +354,19 @@ async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             let db = storage.open().await?;
             for p in people::list_all(&db).await? {
                 let roles = people::positions(&db, p.id, Some(time::today())).await?;
-                let roles: Vec<String> = roles.iter().map(|r| format!("{}@{}", r.role, r.agency_code)).collect();
+                let roles: Vec<String> = roles
+                    .iter()
+                    .map(|r| format!("{}@{}", r.role, r.agency_code))
+                    .collect();
                 let state = if p.disabled { " (disabled)" } else { "" };
-                println!("{:<22} {:<9} {}{} {}", p.username, p.kind, p.full_name, state, roles.join(", "));
+                println!(
+                    "{:<22} {:<9} {}{} {}",
+                    p.username,
+                    p.kind,
+                    p.full_name,
+                    state,
+                    roles.join(", ")
+                );
             }
         }
     }

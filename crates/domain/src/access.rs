@@ -15,7 +15,9 @@ pub struct Membership {
 
 /// Whether the person holds `role` in exactly this agency.
 pub fn has_role_in(memberships: &[Membership], agency_id: i64, role: Role) -> bool {
-    memberships.iter().any(|m| m.agency_id == agency_id && m.role == role)
+    memberships
+        .iter()
+        .any(|m| m.agency_id == agency_id && m.role == role)
 }
 
 /// Whether the person holds any role in exactly this agency.
@@ -26,7 +28,9 @@ pub fn is_member_of(memberships: &[Membership], agency_id: i64) -> bool {
 /// An administrator manages their own agency and every agency below it.
 /// `ancestry` is the target agency followed by its parents up to the root.
 pub fn may_administer(memberships: &[Membership], ancestry: &[i64]) -> bool {
-    ancestry.iter().any(|a| has_role_in(memberships, *a, Role::Admin))
+    ancestry
+        .iter()
+        .any(|a| has_role_in(memberships, *a, Role::Admin))
 }
 
 /// Staff see their own agency's data; administrators see their whole subtree.
@@ -53,7 +57,11 @@ mod tests {
     const COMMUNE: i64 = 4;
 
     fn m(agency_id: i64, role: Role) -> Membership {
-        Membership { agency_id, unit_id: None, role }
+        Membership {
+            agency_id,
+            unit_id: None,
+            role,
+        }
     }
 
     #[test]

@@ -241,14 +241,15 @@ pub fn check_reorganisation(
     req: &ReorganisationRequest,
     facts: &ReorganisationFacts<'_>,
 ) -> Result<(), AgencyError> {
-    let mut all: Vec<i64> = req.subjects.iter().chain(&req.successors).copied().collect();
+    let mut all: Vec<i64> = req
+        .subjects
+        .iter()
+        .chain(&req.successors)
+        .copied()
+        .collect();
     all.sort_unstable();
     if all.windows(2).any(|w| w[0] == w[1]) {
-        return match req
-            .subjects
-            .iter()
-            .any(|s| req.successors.contains(s))
-        {
+        return match req.subjects.iter().any(|s| req.successors.contains(s)) {
             true => Err(AgencyError::OwnSuccessor),
             false => Err(AgencyError::Duplicate),
         };
@@ -302,7 +303,11 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn req(kind: ReorganisationKind, subjects: &[i64], successors: &[i64]) -> ReorganisationRequest {
+    fn req(
+        kind: ReorganisationKind,
+        subjects: &[i64],
+        successors: &[i64],
+    ) -> ReorganisationRequest {
         ReorganisationRequest {
             kind,
             effective_on: d("2025-03-01"),
@@ -314,11 +319,20 @@ mod tests {
     }
 
     fn always(_: i64) -> Option<Validity> {
-        Some(Validity { from: d("2000-01-01"), to: None })
+        Some(Validity {
+            from: d("2000-01-01"),
+            to: None,
+        })
     }
 
     fn check(r: &ReorganisationRequest) -> Result<(), AgencyError> {
-        check_reorganisation(r, &ReorganisationFacts { validity: &always, descendants_of_subject: &[] })
+        check_reorganisation(
+            r,
+            &ReorganisationFacts {
+                validity: &always,
+                descendants_of_subject: &[],
+            },
+        )
     }
 
     #[test]
@@ -328,9 +342,18 @@ mod tests {
         assert_eq!(check(&req(Merge, &[1, 3], &[2])), Ok(()));
         assert_eq!(check(&req(Merge, &[], &[2])), Err(AgencyError::MergeShape));
         assert_eq!(check(&req(Merge, &[1], &[])), Err(AgencyError::MergeShape));
-        assert_eq!(check(&req(Merge, &[1], &[2, 3])), Err(AgencyError::MergeShape));
-        assert_eq!(check(&req(Merge, &[1], &[1])), Err(AgencyError::OwnSuccessor));
-        assert_eq!(check(&req(Merge, &[1, 1], &[2])), Err(AgencyError::Duplicate));
+        assert_eq!(
+            check(&req(Merge, &[1], &[2, 3])),
+            Err(AgencyError::MergeShape)
+        );
+        assert_eq!(
+            check(&req(Merge, &[1], &[1])),
+            Err(AgencyError::OwnSuccessor)
+        );
+        assert_eq!(
+            check(&req(Merge, &[1, 1], &[2])),
+            Err(AgencyError::Duplicate)
+        );
     }
 
     #[test]
@@ -338,8 +361,14 @@ mod tests {
         use ReorganisationKind::Split;
         assert_eq!(check(&req(Split, &[1], &[2, 3])), Ok(()));
         assert_eq!(check(&req(Split, &[1], &[2])), Err(AgencyError::SplitShape));
-        assert_eq!(check(&req(Split, &[1, 4], &[2, 3])), Err(AgencyError::SplitShape));
-        assert_eq!(check(&req(Split, &[1], &[2, 1])), Err(AgencyError::OwnSuccessor));
+        assert_eq!(
+            check(&req(Split, &[1, 4], &[2, 3])),
+            Err(AgencyError::SplitShape)
+        );
+        assert_eq!(
+            check(&req(Split, &[1], &[2, 1])),
+            Err(AgencyError::OwnSuccessor)
+        );
     }
 
     #[test]
@@ -361,7 +390,10 @@ mod tests {
         r.new_parent = Some(5);
         assert_eq!(check(&r), Err(AgencyError::Cycle));
         r.new_parent = Some(7);
-        let facts = ReorganisationFacts { validity: &always, descendants_of_subject: &[6, 7] };
+        let facts = ReorganisationFacts {
+            validity: &always,
+            descendants_of_subject: &[6, 7],
+        };
         assert_eq!(check_reorganisation(&r, &facts), Err(AgencyError::Cycle));
         r.new_parent = Some(1);
         assert_eq!(check_reorganisation(&r, &facts), Ok(()));
@@ -372,26 +404,54 @@ mod tests {
         use ReorganisationKind::Merge;
         let ended = |id: i64| {
             Some(match id {
-                1 => Validity { from: d("2000-01-01"), to: Some(d("2025-03-01")) },
-                _ => Validity { from: d("2025-03-01"), to: None },
+                1 => Validity {
+                    from: d("2000-01-01"),
+                    to: Some(d("2025-03-01")),
+                },
+                _ => Validity {
+                    from: d("2025-03-01"),
+                    to: None,
+                },
             })
         };
-        let facts = ReorganisationFacts { validity: &ended, descendants_of_subject: &[] };
-        assert_eq!(check_reorganisation(&req(Merge, &[1], &[2]), &facts), Err(AgencyError::NotInForce));
-        assert_eq!(check_reorganisation(&req(Merge, &[3], &[2]), &facts), Ok(()));
+        let facts = ReorganisationFacts {
+            validity: &ended,
+            descendants_of_subject: &[],
+        };
+        assert_eq!(
+            check_reorganisation(&req(Merge, &[1], &[2]), &facts),
+            Err(AgencyError::NotInForce)
+        );
+        assert_eq!(
+            check_reorganisation(&req(Merge, &[3], &[2]), &facts),
+            Ok(())
+        );
         let unknown = |_: i64| None;
-        let facts = ReorganisationFacts { validity: &unknown, descendants_of_subject: &[] };
-        assert_eq!(check_reorganisation(&req(Merge, &[3], &[2]), &facts), Err(AgencyError::NotInForce));
+        let facts = ReorganisationFacts {
+            validity: &unknown,
+            descendants_of_subject: &[],
+        };
+        assert_eq!(
+            check_reorganisation(&req(Merge, &[3], &[2]), &facts),
+            Err(AgencyError::NotInForce)
+        );
     }
 
     #[test]
     fn validity_is_half_open() {
-        let v = Validity { from: d("2020-01-01"), to: Some(d("2025-07-01")) };
+        let v = Validity {
+            from: d("2020-01-01"),
+            to: Some(d("2025-07-01")),
+        };
         assert!(!v.contains(d("2019-12-31")));
         assert!(v.contains(d("2020-01-01")));
         assert!(v.contains(d("2025-06-30")));
         assert!(!v.contains(d("2025-07-01")));
-        assert!(Validity { from: d("2020-01-01"), to: None }.contains(d("2999-01-01")));
+        assert!(Validity {
+            from: d("2020-01-01"),
+            to: None
+        }
+        .contains(d("2999-01-01")));
     }
 
     #[test]

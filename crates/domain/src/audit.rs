@@ -57,7 +57,9 @@ pub enum ChainBreak {
     PrevHash { seq: i64 },
     #[error("entry {seq}: its hash does not match its contents (the entry was edited)")]
     Hash { seq: i64 },
-    #[error("the chain ends at entry {last} but the head says {head} (entries were removed at the end)")]
+    #[error(
+        "the chain ends at entry {last} but the head says {head} (entries were removed at the end)"
+    )]
     Head { last: i64, head: i64 },
 }
 
@@ -70,14 +72,25 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        Self { expected_seq: 1, prev_hash: GENESIS_HASH.to_owned() }
+        Self {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+        }
     }
 }
 
 impl ChainVerifier {
-    pub fn check(&mut self, e: &AuditFields<'_>, stored_prev: &str, stored_hash: &str) -> Result<(), ChainBreak> {
+    pub fn check(
+        &mut self,
+        e: &AuditFields<'_>,
+        stored_prev: &str,
+        stored_hash: &str,
+    ) -> Result<(), ChainBreak> {
         if e.seq != self.expected_seq {
-            return Err(ChainBreak::Gap { seq: e.seq, expected: self.expected_seq });
+            return Err(ChainBreak::Gap {
+                seq: e.seq,
+                expected: self.expected_seq,
+            });
         }
         if stored_prev != self.prev_hash {
             return Err(ChainBreak::PrevHash { seq: e.seq });
@@ -94,7 +107,10 @@ impl ChainVerifier {
     pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<i64, ChainBreak> {
         let last = self.expected_seq - 1;
         if head_seq != last || head_hash != self.prev_hash {
-            return Err(ChainBreak::Head { last, head: head_seq });
+            return Err(ChainBreak::Head {
+                last,
+                head: head_seq,
+            });
         }
         Ok(last)
     }
@@ -130,7 +146,10 @@ mod tests {
             .collect()
     }
 
-    fn verify(c: &[(AuditFields<'_>, String, String)], head: (i64, &str)) -> Result<i64, ChainBreak> {
+    fn verify(
+        c: &[(AuditFields<'_>, String, String)],
+        head: (i64, &str),
+    ) -> Result<i64, ChainBreak> {
         let mut v = ChainVerifier::default();
         for (e, p, h) in c {
             v.check(e, p, h)?;
@@ -151,22 +170,54 @@ mod tests {
         let base = entry(1, "{}");
         let h = chain_hash(GENESIS_HASH, &base);
         let variants = [
-            AuditFields { seq: 2, ..base.clone() },
-            AuditFields { at: "2026-11-25T10:00:00.000001Z", ..base.clone() },
-            AuditFields { actor_id: None, ..base.clone() },
-            AuditFields { actor: "admin2", ..base.clone() },
-            AuditFields { action: "agency.update", ..base.clone() },
-            AuditFields { record_type: "unit", ..base.clone() },
-            AuditFields { record_id: "8", ..base.clone() },
-            AuditFields { changes: "{\"a\":1}", ..base.clone() },
+            AuditFields {
+                seq: 2,
+                ..base.clone()
+            },
+            AuditFields {
+                at: "2026-11-25T10:00:00.000001Z",
+                ..base.clone()
+            },
+            AuditFields {
+                actor_id: None,
+                ..base.clone()
+            },
+            AuditFields {
+                actor: "admin2",
+                ..base.clone()
+            },
+            AuditFields {
+                action: "agency.update",
+                ..base.clone()
+            },
+            AuditFields {
+                record_type: "unit",
+                ..base.clone()
+            },
+            AuditFields {
+                record_id: "8",
+                ..base.clone()
+            },
+            AuditFields {
+                changes: "{\"a\":1}",
+                ..base.clone()
+            },
         ];
         for v in &variants {
             assert_ne!(chain_hash(GENESIS_HASH, v), h, "{v:?}");
         }
         assert_ne!(chain_hash(&"1".repeat(64), &base), h);
         // Length prefixes: moving a character between fields changes the hash.
-        let a = AuditFields { actor: "ab", action: "c", ..base.clone() };
-        let b = AuditFields { actor: "a", action: "bc", ..base.clone() };
+        let a = AuditFields {
+            actor: "ab",
+            action: "c",
+            ..base.clone()
+        };
+        let b = AuditFields {
+            actor: "a",
+            action: "bc",
+            ..base.clone()
+        };
         assert_ne!(chain_hash(GENESIS_HASH, &a), chain_hash(GENESIS_HASH, &b));
     }
 
@@ -192,13 +243,22 @@ mod tests {
         let mut c = chain(4);
         c.remove(1);
         let head = c.last().unwrap().2.clone();
-        assert_eq!(verify(&c, (4, &head)), Err(ChainBreak::Gap { seq: 3, expected: 2 }));
+        assert_eq!(
+            verify(&c, (4, &head)),
+            Err(ChainBreak::Gap {
+                seq: 3,
+                expected: 2
+            })
+        );
     }
 
     #[test]
     fn entries_removed_at_the_end_disagree_with_the_head() {
         let c = chain(4);
         let head = c.last().unwrap().2.clone();
-        assert_eq!(verify(&c[..3], (4, &head)), Err(ChainBreak::Head { last: 3, head: 4 }));
+        assert_eq!(
+            verify(&c[..3], (4, &head)),
+            Err(ChainBreak::Head { last: 3, head: 4 })
+        );
     }
 }

@@ -106,21 +106,35 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_examples() {
-        for s in ["000.00.00.H41", "000.00.11.H53", "000.00.00.G12", "123.45.67.A01"] {
+        for s in [
+            "000.00.00.H41",
+            "000.00.11.H53",
+            "000.00.00.G12",
+            "123.45.67.A01",
+        ] {
             assert_eq!(OrgCode::parse(s).unwrap().as_str(), s);
         }
     }
 
     #[test]
     fn trims_surrounding_space() {
-        assert_eq!(OrgCode::parse(" 000.00.11.H53 ").unwrap().as_str(), "000.00.11.H53");
+        assert_eq!(
+            OrgCode::parse(" 000.00.11.H53 ").unwrap().as_str(),
+            "000.00.11.H53"
+        );
     }
 
     #[test]
     fn rejects_wrong_length() {
-        assert_eq!(OrgCode::parse("000.00.11.H5"), Err(OrgCodeError::Length(12)));
+        assert_eq!(
+            OrgCode::parse("000.00.11.H5"),
+            Err(OrgCodeError::Length(12))
+        );
         assert_eq!(OrgCode::parse(""), Err(OrgCodeError::Length(0)));
-        assert_eq!(OrgCode::parse("000.00.11.H533"), Err(OrgCodeError::Length(14)));
+        assert_eq!(
+            OrgCode::parse("000.00.11.H533"),
+            Err(OrgCodeError::Length(14))
+        );
     }
 
     #[test]

@@ -69,7 +69,8 @@ impl Username {
     pub fn parse(s: &str) -> Result<Self, PersonError> {
         let t = s.trim().to_lowercase();
         let n = t.len();
-        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_');
+        let ok_char =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_');
         if !(3..=64).contains(&n) || !t.chars().all(ok_char) {
             return Err(PersonError::Username);
         }
@@ -157,8 +158,14 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(Username::parse("vanthu.skhcn").unwrap().as_str(), "vanthu.skhcn");
-        assert_eq!(Username::parse(" VanThu.SKHCN ").unwrap().as_str(), "vanthu.skhcn");
+        assert_eq!(
+            Username::parse("vanthu.skhcn").unwrap().as_str(),
+            "vanthu.skhcn"
+        );
+        assert_eq!(
+            Username::parse(" VanThu.SKHCN ").unwrap().as_str(),
+            "vanthu.skhcn"
+        );
         assert_eq!(Username::parse("a_b-c.1").unwrap().as_str(), "a_b-c.1");
         for bad in ["ab", "", "văn.thư", "a b", "a/b", &"a".repeat(65)] {
             assert_eq!(Username::parse(bad), Err(PersonError::Username), "{bad}");
@@ -173,15 +180,23 @@ mod tests {
         assert!(Password::parse("đđđđđđđđđđ").is_ok());
         assert!(Password::parse("đđđđđđđđđ").is_err());
         assert!(Password::parse(&"x".repeat(257)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("lienthong-demo").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("lienthong-demo").unwrap()),
+            "Password(***)"
+        );
     }
 
     #[test]
     fn names_and_emails() {
-        assert_eq!(FullName::parse(" Nguyễn Văn A ").unwrap().as_str(), "Nguyễn Văn A");
+        assert_eq!(
+            FullName::parse(" Nguyễn Văn A ").unwrap().as_str(),
+            "Nguyễn Văn A"
+        );
         assert!(FullName::parse(" ").is_err());
         assert!(Email::parse("vanthu@skhcn.vinhlong.gov.vn").is_ok());
-        for bad in ["", "a", "a@b", "@b.vn", "a@.vn", "a@b.", "a b@c.vn", "a@b@c.vn"] {
+        for bad in [
+            "", "a", "a@b", "@b.vn", "a@.vn", "a@b.", "a b@c.vn", "a@b@c.vn",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

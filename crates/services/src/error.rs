@@ -6,7 +6,10 @@ use lienthong_store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("{field}: {code}")]
-    Invalid { field: &'static str, code: &'static str },
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+    },
     #[error("not found")]
     NotFound,
     #[error("not allowed")]
@@ -26,7 +29,10 @@ impl From<sqlx::Error> for ServiceError {
 impl ServiceError {
     /// An input error on `field`, keyed by the domain error's message code.
     pub fn invalid(field: &'static str, e: impl ErrorCode) -> Self {
-        ServiceError::Invalid { field, code: e.code() }
+        ServiceError::Invalid {
+            field,
+            code: e.code(),
+        }
     }
 }
 

@@ -13,12 +13,20 @@ pub async fn databases() -> Vec<TestDb> {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open_sqlite(dir.path()).await.unwrap();
     db.migrate().await.unwrap();
-    let mut out = vec![TestDb { db, name: "sqlite", _dir: Some(dir) }];
+    let mut out = vec![TestDb {
+        db,
+        name: "sqlite",
+        _dir: Some(dir),
+    }];
     if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
         let schema = format!("lt_unit_{}", hex::encode(rand::random::<[u8; 6]>()));
         let db = Db::connect_in_schema(&url, Some(&schema)).await.unwrap();
         db.migrate().await.unwrap();
-        out.push(TestDb { db, name: "postgres", _dir: None });
+        out.push(TestDb {
+            db,
+            name: "postgres",
+            _dir: None,
+        });
     }
     out
 }

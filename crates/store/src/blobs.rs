@@ -32,7 +32,10 @@ pub struct BlobId(String);
 
 impl BlobId {
     pub fn parse(s: &str) -> Result<Self, BlobError> {
-        if s.len() == 64 && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+        if s.len() == 64
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
             Ok(BlobId(s.to_owned()))
         } else {
             Err(BlobError::BadId)
@@ -48,7 +51,12 @@ impl BlobId {
     }
 
     fn path(&self) -> ObjectPath {
-        ObjectPath::from(format!("sha256/{}/{}/{}", &self.0[..2], &self.0[2..4], self.0))
+        ObjectPath::from(format!(
+            "sha256/{}/{}/{}",
+            &self.0[..2],
+            &self.0[2..4],
+            self.0
+        ))
     }
 }
 
@@ -86,7 +94,9 @@ impl BlobStore {
     pub async fn get(&self, id: &BlobId) -> Result<Bytes, BlobError> {
         let bytes = match self.store.get(&id.path()).await {
             Ok(r) => r.bytes().await?,
-            Err(object_store::Error::NotFound { .. }) => return Err(BlobError::Missing(id.0.clone())),
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(BlobError::Missing(id.0.clone()))
+            }
             Err(e) => return Err(e.into()),
         };
         if BlobId::of(&bytes) != *id {
@@ -111,12 +121,22 @@ mod tests {
     async fn stores_by_content_and_detects_corruption() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::filesystem(dir.path()).unwrap();
-        let id = store.put(Bytes::from_static(b"Quy\xe1\xba\xbft \xc4\x91\xe1\xbb\x8bnh")).await.unwrap();
+        let id = store
+            .put(Bytes::from_static(
+                b"Quy\xe1\xba\xbft \xc4\x91\xe1\xbb\x8bnh",
+            ))
+            .await
+            .unwrap();
         assert_eq!(id, BlobId::of("Quyết định".as_bytes()));
         assert_eq!(store.put(Bytes::from("Quyết định")).await.unwrap(), id);
         assert_eq!(store.get(&id).await.unwrap(), Bytes::from("Quyết định"));
 
-        let file = dir.path().join("sha256").join(&id.as_str()[..2]).join(&id.as_str()[2..4]).join(id.as_str());
+        let file = dir
+            .path()
+            .join("sha256")
+            .join(&id.as_str()[..2])
+            .join(&id.as_str()[2..4])
+            .join(id.as_str());
         std::fs::write(&file, b"tampered").unwrap();
         assert!(matches!(store.get(&id).await, Err(BlobError::Corrupt(_))));
 

@@ -43,7 +43,8 @@ pub struct Db {
 impl Db {
     /// The embedded default: `DIR/lienthong.db`, in WAL mode.
     pub async fn open_sqlite(dir: &Path) -> Result<Db, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::DataDir(dir.display().to_string(), e))?;
         let url = format!("sqlite://{}?mode=rwc", dir.join("lienthong.db").display());
         Self::connect(&url).await
     }
@@ -65,11 +66,18 @@ impl Db {
             return Err(StoreError::Url(redact(url)));
         };
         if let (Backend::Postgres, Some(schema)) = (backend, schema) {
-            if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
                 return Err(StoreError::Url(format!("bad schema name {schema}")));
             }
-            let pool = AnyPoolOptions::new().max_connections(1).connect(url).await?;
-            pool.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str()).await?;
+            let pool = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await?;
+            pool.execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                .await?;
             pool.close().await;
         }
         let options = AnyConnectOptions::from_str(url)?;
@@ -93,7 +101,8 @@ impl Db {
                         }
                         Backend::Postgres => {
                             if let Some(s) = schema {
-                                conn.execute(format!("SET search_path TO {s}").as_str()).await?;
+                                conn.execute(format!("SET search_path TO {s}").as_str())
+                                    .await?;
                             }
                         }
                     }
@@ -146,10 +155,14 @@ impl Db {
     /// reads one snapshot). PostgreSQL is backed up with `pg_dump` instead.
     pub async fn backup_sqlite(&self, out: &Path) -> Result<(), StoreError> {
         if self.backend != Backend::Sqlite {
-            return Err(StoreError::Url("backup writes SQLite snapshots; use pg_dump for PostgreSQL".into()));
+            return Err(StoreError::Url(
+                "backup writes SQLite snapshots; use pg_dump for PostgreSQL".into(),
+            ));
         }
         let target = out.display().to_string().replace('\'', "''");
-        sqlx::query(&format!("VACUUM INTO '{target}'")).execute(&self.pool).await?;
+        sqlx::query(&format!("VACUUM INTO '{target}'"))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -31,7 +31,9 @@ mod tests {
 
     #[test]
     fn timestamps_are_fixed_width_and_sort_as_text() {
-        let a = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().with_timezone(&Utc);
+        let a = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let b = a + chrono::Duration::microseconds(1);
         assert_eq!(timestamp(a), "2026-01-02T03:04:05.000000Z");
         assert!(timestamp(a) < timestamp(b));

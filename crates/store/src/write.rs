@@ -15,7 +15,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Actor { id: None, name: name.to_owned() }
+        Actor {
+            id: None,
+            name: name.to_owned(),
+        }
     }
 }
 
@@ -34,7 +37,12 @@ impl WriteTx {
         let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut *tx)
             .await?;
-        Ok(WriteTx { tx, seq: row.try_get(0)?, hash: row.try_get(1)?, dirty: false })
+        Ok(WriteTx {
+            tx,
+            seq: row.try_get(0)?,
+            hash: row.try_get(1)?,
+            dirty: false,
+        })
     }
 
     /// The connection to run the change's own statements on.

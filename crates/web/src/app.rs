@@ -30,7 +30,10 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { secure_cookies: false, max_body_bytes: 2 * 1024 * 1024 }
+        WebConfig {
+            secure_cookies: false,
+            max_body_bytes: 2 * 1024 * 1024,
+        }
     }
 }
 
@@ -89,7 +92,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -105,7 +115,13 @@ async fn switch_language(State(state): State<AppState>, Query(q): Query<LangQuer
     let Some(lang) = Lang::parse(&q.to) else {
         return Redirect::to(&next).into_response();
     };
-    let cookie = cookies::set(cookies::LANG, lang.code(), 60 * 60 * 24 * 365, "Lax", state.config.secure_cookies);
+    let cookie = cookies::set(
+        cookies::LANG,
+        lang.code(),
+        60 * 60 * 24 * 365,
+        "Lax",
+        state.config.secure_cookies,
+    );
     ([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -115,7 +131,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

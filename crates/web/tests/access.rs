@@ -53,7 +53,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/reorganise", Access::Admin),
     ("GET", "/admin/people/{id}", Access::Admin),
     ("POST", "/admin/people/{id}/positions", Access::Admin),
-    ("POST", "/admin/people/{id}/positions/{position}/end", Access::Admin),
+    (
+        "POST",
+        "/admin/people/{id}/positions/{position}/end",
+        Access::Admin,
+    ),
     ("POST", "/admin/people/{id}/password", Access::Admin),
     ("GET", "/admin/audit", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
@@ -62,11 +66,17 @@ const ROUTES: &[(&str, &str, Access)] = &[
 #[test]
 fn every_route_in_the_source_is_walked() {
     let mut in_source = BTreeSet::new();
-    collect_routes(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut in_source);
+    collect_routes(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut in_source,
+    );
     let listed: BTreeSet<String> = ROUTES.iter().map(|(_, p, _)| p.to_string()).collect();
     let missing: Vec<_> = in_source.difference(&listed).collect();
     assert!(in_source.len() > 15, "route scan found only {in_source:?}");
-    assert!(missing.is_empty(), "routes not covered by the access walk: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes not covered by the access walk: {missing:?}"
+    );
 }
 
 fn collect_routes(dir: &std::path::Path, out: &mut BTreeSet<String>) {
@@ -92,14 +102,26 @@ struct Targets {
 
 async fn targets(s: &TestServer) -> Targets {
     let person = person_id(s, "giamdoc.skhcn").await;
-    let position = people::positions(&s.db, person, Some(time::today())).await.unwrap()[0].id;
-    Targets { agency: agency_of(s, "giamdoc.skhcn").await, person, position, commune: agency_of(s, "vanthu.xa").await }
+    let position = people::positions(&s.db, person, Some(time::today()))
+        .await
+        .unwrap()[0]
+        .id;
+    Targets {
+        agency: agency_of(s, "giamdoc.skhcn").await,
+        person,
+        position,
+        commune: agency_of(s, "vanthu.xa").await,
+    }
 }
 
 /// An administrator of the commune: has admin rights, just not over the department.
 async fn commune_admin(s: &TestServer, commune: i64) -> String {
     let username = "quantri.xa";
-    if people::by_username(&s.db, username).await.unwrap().is_none() {
+    if people::by_username(&s.db, username)
+        .await
+        .unwrap()
+        .is_none()
+    {
         let actor = Actor::system("test");
         let id = people::create(
             &s.db,
@@ -114,21 +136,36 @@ async fn commune_admin(s: &TestServer, commune: i64) -> String {
         )
         .await
         .unwrap();
-        let p = people::NewPosition { agency_id: commune, unit_id: None, role: Role::Admin, title: "Quản trị".into(), valid_from: time::today() };
+        let p = people::NewPosition {
+            agency_id: commune,
+            unit_id: None,
+            role: Role::Admin,
+            title: "Quản trị".into(),
+            valid_from: time::today(),
+        };
         people::add_position(&s.db, &actor, id, &p).await.unwrap();
     }
     username.to_owned()
 }
 
 fn path_for(template: &str, t: &Targets) -> String {
-    let id = if template.starts_with("/admin/people") { t.person } else { t.agency };
-    template.replace("{id}", &id.to_string()).replace("{position}", &t.position.to_string())
+    let id = if template.starts_with("/admin/people") {
+        t.person
+    } else {
+        t.agency
+    };
+    template
+        .replace("{id}", &id.to_string())
+        .replace("{position}", &t.position.to_string())
 }
 
 /// A well-formed body for each state-changing route, aimed at the department.
 fn form_for(template: &str, t: &Targets, csrf: &str) -> Vec<(String, String)> {
     let f = |pairs: &[(&str, String)]| -> Vec<(String, String)> {
-        let mut v: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut v: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         v.push(("_csrf".into(), csrf.to_owned()));
         v
     };
@@ -141,7 +178,9 @@ fn form_for(template: &str, t: &Targets, csrf: &str) -> Vec<(String, String)> {
             ("parent_id", t.agency.to_string()),
             ("valid_from", "2026-01-01".into()),
         ]),
-        "/admin/agencies/{id}/units" => f(&[("name", "Phòng Lạ".into()), ("short_name", "PL".into())]),
+        "/admin/agencies/{id}/units" => {
+            f(&[("name", "Phòng Lạ".into()), ("short_name", "PL".into())])
+        }
         "/admin/agencies/{id}/people" => f(&[
             ("username", "nguoi.la".into()),
             ("full_name", "Người Lạ".into()),
@@ -176,10 +215,20 @@ async fn snapshot(s: &TestServer, t: &Targets) -> String {
     let today = time::today();
     let agency = org::get(&s.db, t.agency, today).await.unwrap();
     let units = org::units(&s.db, t.agency, today).await.unwrap().len();
-    let staff = people::list_in_agency(&s.db, t.agency, today).await.unwrap().len();
-    let positions = people::positions(&s.db, t.person, None).await.unwrap().len();
+    let staff = people::list_in_agency(&s.db, t.agency, today)
+        .await
+        .unwrap()
+        .len();
+    let positions = people::positions(&s.db, t.person, None)
+        .await
+        .unwrap()
+        .len();
     let agencies = org::list(&s.db, today, true).await.unwrap().len();
-    format!("{} {} {units} {staff} {positions} {agencies}", agency.name, agency.valid_to.unwrap_or_default())
+    format!(
+        "{} {} {units} {staff} {positions} {agencies}",
+        agency.name,
+        agency.valid_to.unwrap_or_default()
+    )
 }
 
 #[tokio::test]
@@ -200,19 +249,34 @@ async fn the_wrong_people_can_neither_read_nor_change_another_agencys_data() {
                 let url = format!("{}{}", s.base, path_for(template, &t));
                 let res = match *method {
                     "GET" => c.get(&url).send().await.unwrap(),
-                    _ => c.post(&url).form(&form_for(template, &t, &csrf)).send().await.unwrap(),
+                    _ => c
+                        .post(&url)
+                        .form(&form_for(template, &t, &csrf))
+                        .send()
+                        .await
+                        .unwrap(),
                 };
                 let status = res.status().as_u16();
                 match access {
-                    Access::Admin if who == "vanthu.xa" => assert_eq!(status, 403, "{who} {method} {template}"),
+                    Access::Admin if who == "vanthu.xa" => {
+                        assert_eq!(status, 403, "{who} {method} {template}")
+                    }
                     Access::Admin if *method == "GET" && !template.contains("{id}") => {
                         // Their own admin pages open, but list nothing of the department.
                         assert_eq!(status, 200, "{who} {method} {template}");
                         let body = res.text().await.unwrap();
-                        assert!(!body.contains(&format!("/admin/agencies/{}?", t.agency)), "{who} sees the department in {template}");
-                        assert!(!body.contains(&format!("value=\"{}\"", t.agency)), "{who} may pick the department in {template}");
+                        assert!(
+                            !body.contains(&format!("/admin/agencies/{}?", t.agency)),
+                            "{who} sees the department in {template}"
+                        );
+                        assert!(
+                            !body.contains(&format!("value=\"{}\"", t.agency)),
+                            "{who} may pick the department in {template}"
+                        );
                     }
-                    Access::Admin | Access::ProvinceAdmin => assert_eq!(status, 403, "{who} {method} {template}"),
+                    Access::Admin | Access::ProvinceAdmin => {
+                        assert_eq!(status, 403, "{who} {method} {template}")
+                    }
                     _ => {}
                 }
             }
@@ -225,7 +289,12 @@ async fn the_wrong_people_can_neither_read_nor_change_another_agencys_data() {
                 .unwrap();
             assert_eq!(res.status(), 403, "{who} API agency people");
         }
-        assert_eq!(snapshot(s, &t).await, before, "{}: nothing changed", s.backend);
+        assert_eq!(
+            snapshot(s, &t).await,
+            before,
+            "{}: nothing changed",
+            s.backend
+        );
         // The targeted leader's password was not taken over.
         token(s, "giamdoc.skhcn").await;
     }
@@ -241,14 +310,24 @@ async fn nobody_signed_in_is_sent_to_sign_in_or_gets_401() {
             let url = format!("{}{}", s.base, path_for(template, &t));
             let res = match *method {
                 "GET" => c.get(&url).send().await.unwrap(),
-                _ => c.post(&url).form(&form_for(template, &t, &csrf)).send().await.unwrap(),
+                _ => c
+                    .post(&url)
+                    .form(&form_for(template, &t, &csrf))
+                    .send()
+                    .await
+                    .unwrap(),
             };
             match access {
                 Access::SignedIn | Access::Admin | Access::ProvinceAdmin => {
                     assert_eq!(res.status(), 303, "{method} {template}");
-                    assert!(res.headers()["location"].to_str().unwrap().starts_with("/sign-in?next="));
+                    assert!(res.headers()["location"]
+                        .to_str()
+                        .unwrap()
+                        .starts_with("/sign-in?next="));
                 }
-                Access::ApiToken | Access::ApiAdmin => assert_eq!(res.status(), 401, "{method} {template}"),
+                Access::ApiToken | Access::ApiAdmin => {
+                    assert_eq!(res.status(), 401, "{method} {template}")
+                }
                 Access::Public => assert!(res.status().as_u16() < 500, "{method} {template}"),
             }
         }
@@ -264,7 +343,11 @@ async fn the_province_administrator_reaches_every_admin_route() {
             if *method != "GET" || !matches!(access, Access::Admin | Access::ProvinceAdmin) {
                 continue;
             }
-            let res = c.get(format!("{}{}", s.base, path_for(template, &t))).send().await.unwrap();
+            let res = c
+                .get(format!("{}{}", s.base, path_for(template, &t)))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "{method} {template}");
         }
         let token = token(s, "admin").await;
@@ -276,9 +359,20 @@ async fn the_province_administrator_reaches_every_admin_route() {
             .unwrap();
         assert_eq!(res.status(), 200);
         let body: serde_json::Value = res.json().await.unwrap();
-        assert!(body["people"].as_array().unwrap().iter().any(|p| p["username"] == "giamdoc.skhcn"));
+        assert!(body["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["username"] == "giamdoc.skhcn"));
         // The agency page of the department lists its staff and units.
-        let page = c.get(format!("{}/admin/agencies/{}", s.base, t.agency)).send().await.unwrap().text().await.unwrap();
+        let page = c
+            .get(format!("{}/admin/agencies/{}", s.base, t.agency))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(page.contains("giamdoc.skhcn"));
     }
 }

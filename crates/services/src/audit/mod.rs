@@ -40,7 +40,10 @@ pub const PAGE_SIZE: i64 = 50;
 /// The newest entries first, one page.
 pub async fn list(db: &Db, f: &AuditFilter) -> Result<Vec<AuditEntry>, ServiceError> {
     let to_end = f.to.as_ref().map(|d| format!("{d}T99"));
-    let action_prefix = f.action.as_ref().map(|a| format!("{}%", a.replace(['%', '_'], "")));
+    let action_prefix = f
+        .action
+        .as_ref()
+        .map(|a| format!("{}%", a.replace(['%', '_'], "")));
     let rows = sqlx::query(
         "SELECT seq, at, actor_id, actor, action, record_type, record_id, changes FROM audit_log
          WHERE ($1 IS NULL OR actor = $1)
@@ -109,8 +112,16 @@ pub async fn verify(db: &Db) -> Result<i64, VerifyError> {
             let get = |i: usize| r.try_get::<String, _>(i).map_err(ServiceError::from);
             let seq: i64 = r.try_get(0).map_err(ServiceError::from)?;
             let actor_id: Option<i64> = r.try_get(2).map_err(ServiceError::from)?;
-            let (at, actor, action, record_type, record_id, changes, prev, hash) =
-                (get(1)?, get(3)?, get(4)?, get(5)?, get(6)?, get(7)?, get(8)?, get(9)?);
+            let (at, actor, action, record_type, record_id, changes, prev, hash) = (
+                get(1)?,
+                get(3)?,
+                get(4)?,
+                get(5)?,
+                get(6)?,
+                get(7)?,
+                get(8)?,
+                get(9)?,
+            );
             let fields = AuditFields {
                 seq,
                 at: &at,

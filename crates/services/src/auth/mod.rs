@@ -37,7 +37,10 @@ impl Principal {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { id: Some(self.person.id), name: self.person.username.clone() }
+        Actor {
+            id: Some(self.person.id),
+            name: self.person.username.clone(),
+        }
     }
 }
 
@@ -65,18 +68,30 @@ impl From<lienthong_store::StoreError> for SignInError {
 }
 
 /// Checks a user name and password, counting failures per account and per address.
-pub async fn check_credentials(db: &Db, username: &str, candidate: &str, address: &str) -> Result<Person, SignInError> {
+pub async fn check_credentials(
+    db: &Db,
+    username: &str,
+    candidate: &str,
+    address: &str,
+) -> Result<Person, SignInError> {
     let username = username.trim().to_lowercase();
     let keys = [format!("account:{username}"), format!("address:{address}")];
-    if throttle::is_locked(db, &keys[0], ACCOUNT_LIMIT).await? || throttle::is_locked(db, &keys[1], ADDRESS_LIMIT).await? {
+    if throttle::is_locked(db, &keys[0], ACCOUNT_LIMIT).await?
+        || throttle::is_locked(db, &keys[1], ADDRESS_LIMIT).await?
+    {
         return Err(SignInError::Throttled);
     }
-    let found = sqlx::query("SELECT id, password_hash, disabled_at FROM people WHERE username = $1")
-        .bind(&username)
-        .fetch_optional(db.pool())
-        .await?;
+    let found =
+        sqlx::query("SELECT id, password_hash, disabled_at FROM people WHERE username = $1")
+            .bind(&username)
+            .fetch_optional(db.pool())
+            .await?;
     let (id, hash, disabled) = match &found {
-        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?, r.try_get::<Option<String>, _>(2)?),
+        Some(r) => (
+            r.try_get::<i64, _>(0)?,
+            r.try_get::<String, _>(1)?,
+            r.try_get::<Option<String>, _>(2)?,
+        ),
         None => (0, password::decoy_hash().to_owned(), None),
     };
     let candidate = candidate.to_owned();
@@ -88,8 +103,14 @@ pub async fn check_credentials(db: &Db, username: &str, candidate: &str, address
         for key in &keys {
             throttle::record_failure(&mut tx, key).await?;
         }
-        tx.audit(&Actor::system(&username), "auth.sign_in_failed", "person", &username, json!({"address": address}))
-            .await?;
+        tx.audit(
+            &Actor::system(&username),
+            "auth.sign_in_failed",
+            "person",
+            &username,
+            json!({"address": address}),
+        )
+        .await?;
         tx.commit().await?;
         return Err(SignInError::Invalid);
     }
@@ -125,16 +146,40 @@ pub async fn open_session(db: &Db, person: &Person, address: &str) -> Result<Str
         .execute(tx.conn())
         .await?;
     throttle::clear(&mut tx, &format!("account:{}", person.username)).await?;
-    let actor = Actor { id: Some(person.id), name: person.username.clone() };
-    tx.audit(&actor, "auth.sign_in", "person", person.id, json!({"address": address})).await?;
+    let actor = Actor {
+        id: Some(person.id),
+        name: person.username.clone(),
+    };
+    tx.audit(
+        &actor,
+        "auth.sign_in",
+        "person",
+        person.id,
+        json!({"address": address}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
-pub async fn close_session(db: &Db, principal: &Principal, secret: &str) -> Result<(), ServiceError> {
+pub async fn close_session(
+    db: &Db,
+    principal: &Principal,
+    secret: &str,
+) -> Result<(), ServiceError> {
     let mut tx = db.write().await?;
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(secret_hash(secret)).execute(tx.conn()).await?;
-    tx.audit(&principal.actor(), "auth.sign_out", "person", principal.person.id, json!({})).await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(secret_hash(secret))
+        .execute(tx.conn())
+        .await?;
+    tx.audit(
+        &principal.actor(),
+        "auth.sign_out",
+        "person",
+        principal.person.id,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -163,19 +208,24 @@ pub async fn issue_api_token(db: &Db, person: &Person) -> Result<String, Service
         .bind(time::timestamp(now + Duration::days(TOKEN_DAYS)))
         .execute(tx.conn())
         .await?;
-    let actor = Actor { id: Some(person.id), name: person.username.clone() };
-    tx.audit(&actor, "auth.token_issue", "person", person.id, json!({})).await?;
+    let actor = Actor {
+        id: Some(person.id),
+        name: person.username.clone(),
+    };
+    tx.audit(&actor, "auth.token_issue", "person", person.id, json!({}))
+        .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 /// The person behind a bearer token, if the token is valid.
 pub async fn token_principal(db: &Db, secret: &str) -> Result<Option<Principal>, ServiceError> {
-    let row = sqlx::query("SELECT person_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2")
-        .bind(secret_hash(secret))
-        .bind(time::now())
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT person_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2")
+            .bind(secret_hash(secret))
+            .bind(time::now())
+            .fetch_optional(db.pool())
+            .await?;
     match row {
         Some(r) => principal(db, r.try_get(0)?).await,
         None => Ok(None),

@@ -17,7 +17,9 @@ pub fn hash(password: &Password) -> Result<String, ServiceError> {
 
 pub fn verify(stored_hash: &str, candidate: &str) -> bool {
     match PasswordHash::new(stored_hash) {
-        Ok(parsed) => Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -18,11 +18,12 @@ fn window_start() -> String {
 }
 
 pub async fn is_locked(db: &Db, key: &str, limit: i64) -> Result<bool, ServiceError> {
-    let row = sqlx::query("SELECT failures FROM login_throttle WHERE key = $1 AND window_start > $2")
-        .bind(key)
-        .bind(window_start())
-        .fetch_optional(db.pool())
-        .await?;
+    let row =
+        sqlx::query("SELECT failures FROM login_throttle WHERE key = $1 AND window_start > $2")
+            .bind(key)
+            .bind(window_start())
+            .fetch_optional(db.pool())
+            .await?;
     Ok(match row {
         Some(r) => r.try_get::<i64, _>(0)? >= limit,
         None => false,
@@ -46,6 +47,9 @@ pub async fn record_failure(tx: &mut WriteTx, key: &str) -> Result<(), ServiceEr
 }
 
 pub async fn clear(tx: &mut WriteTx, key: &str) -> Result<(), ServiceError> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(tx.conn()).await?;
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }

@@ -93,22 +93,36 @@ fn agency_from_row(r: &sqlx::any::AnyRow) -> Result<Agency, sqlx::Error> {
 
 /// Every agency that existed on `as_of` (and, with `include_ended`, every one that
 /// existed before and has since ended), named as on that date.
-pub async fn list(db: &Db, as_of: NaiveDate, include_ended: bool) -> Result<Vec<Agency>, ServiceError> {
+pub async fn list(
+    db: &Db,
+    as_of: NaiveDate,
+    include_ended: bool,
+) -> Result<Vec<Agency>, ServiceError> {
     let filter = if include_ended {
         " AND a.valid_from <= $1"
     } else {
         " AND a.valid_from <= $1 AND (a.valid_to IS NULL OR a.valid_to > $1)"
     };
     let sql = format!("{AGENCY_AS_OF}{filter} ORDER BY a.code");
-    let rows = sqlx::query(&sql).bind(time::date(as_of)).fetch_all(db.pool()).await?;
-    let mut agencies = rows.iter().map(agency_from_row).collect::<Result<Vec<_>, _>>()?;
+    let rows = sqlx::query(&sql)
+        .bind(time::date(as_of))
+        .fetch_all(db.pool())
+        .await?;
+    let mut agencies = rows
+        .iter()
+        .map(agency_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     attach_successors(db, &mut agencies).await?;
     Ok(agencies)
 }
 
 pub async fn get(db: &Db, id: i64, as_of: NaiveDate) -> Result<Agency, ServiceError> {
     let sql = format!("{AGENCY_AS_OF} AND a.id = $2");
-    let row = sqlx::query(&sql).bind(time::date(as_of)).bind(id).fetch_optional(db.pool()).await?;
+    let row = sqlx::query(&sql)
+        .bind(time::date(as_of))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
     let mut agency = vec![agency_from_row(&row.ok_or(ServiceError::NotFound)?)?];
     attach_successors(db, &mut agency).await?;
     agency.pop().ok_or(ServiceError::NotFound)
@@ -153,8 +167,13 @@ async fn attach_successors(db: &Db, agencies: &mut [Agency]) -> Result<(), Servi
 
 /// Parent of every agency in force on `as_of`.
 async fn parents(db: &Db, as_of: NaiveDate) -> Result<HashMap<i64, Option<i64>>, ServiceError> {
-    let sql = format!("{AGENCY_AS_OF} AND a.valid_from <= $1 AND (a.valid_to IS NULL OR a.valid_to > $1)");
-    let rows = sqlx::query(&sql).bind(time::date(as_of)).fetch_all(db.pool()).await?;
+    let sql = format!(
+        "{AGENCY_AS_OF} AND a.valid_from <= $1 AND (a.valid_to IS NULL OR a.valid_to > $1)"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(time::date(as_of))
+        .fetch_all(db.pool())
+        .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(5)?)))
         .collect::<Result<_, sqlx::Error>>()
@@ -211,7 +230,10 @@ pub async fn create(db: &Db, actor: &Actor, new: NewAgency) -> Result<i64, Servi
         .fetch_optional(tx.conn())
         .await?;
         if exists.is_none() {
-            return Err(ServiceError::Invalid { field: "parent_id", code: "error.parent" });
+            return Err(ServiceError::Invalid {
+                field: "parent_id",
+                code: "error.parent",
+            });
         }
     }
     let inserted = sqlx::query(
@@ -227,7 +249,10 @@ pub async fn create(db: &Db, actor: &Actor, new: NewAgency) -> Result<i64, Servi
     let id: i64 = match inserted {
         Ok(r) => r.try_get(0)?,
         Err(e) if is_unique_violation(&e) => {
-            return Err(ServiceError::Invalid { field: "code", code: "error.code_taken" })
+            return Err(ServiceError::Invalid {
+                field: "code",
+                code: "error.code_taken",
+            })
         }
         Err(e) => return Err(e),
     };

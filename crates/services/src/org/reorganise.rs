@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use lienthong_domain::agency::{check_reorganisation, ReorganisationFacts, ReorganisationRequest, Validity};
+use lienthong_domain::agency::{
+    check_reorganisation, ReorganisationFacts, ReorganisationRequest, Validity,
+};
 use lienthong_domain::ReorganisationKind;
 use lienthong_store::{time, Actor, Db, WriteTx};
 use serde::Serialize;
@@ -45,8 +47,14 @@ pub async fn reorganise(
     let mut tx = db.write().await?;
     let validity = validities(&mut tx).await?;
     let lookup = |id: i64| validity.get(&id).copied();
-    check_reorganisation(req, &ReorganisationFacts { validity: &lookup, descendants_of_subject: &subject_descendants })
-        .map_err(|e| ServiceError::invalid("reorganisation", e))?;
+    check_reorganisation(
+        req,
+        &ReorganisationFacts {
+            validity: &lookup,
+            descendants_of_subject: &subject_descendants,
+        },
+    )
+    .map_err(|e| ServiceError::invalid("reorganisation", e))?;
 
     let id: i64 = sqlx::query(
         "INSERT INTO reorganisations (kind, effective_on, note, recorded_by, recorded_at)
@@ -61,11 +69,13 @@ pub async fn reorganise(
     .await?
     .try_get(0)?;
     for s in &req.subjects {
-        sqlx::query("INSERT INTO reorganisation_subjects (reorganisation_id, agency_id) VALUES ($1, $2)")
-            .bind(id)
-            .bind(s)
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "INSERT INTO reorganisation_subjects (reorganisation_id, agency_id) VALUES ($1, $2)",
+        )
+        .bind(id)
+        .bind(s)
+        .execute(tx.conn())
+        .await?;
     }
 
     let mut moved = json!({});
@@ -98,7 +108,11 @@ pub async fn reorganise(
                     if *parent == Some(*subject) {
                         // A successor that sat under the subject (a district split into
                         // its own communes) goes up a level instead of under itself.
-                        let new_parent = if req.successors.contains(child) { grandparent } else { Some(primary) };
+                        let new_parent = if req.successors.contains(child) {
+                            grandparent
+                        } else {
+                            Some(primary)
+                        };
                         set_version(&mut tx, *child, &day, None, Some(new_parent)).await?;
                         sub_agencies.push(*child);
                     }
@@ -135,12 +149,17 @@ pub async fn reorganise(
 }
 
 async fn validities(tx: &mut WriteTx) -> Result<HashMap<i64, Validity>, ServiceError> {
-    let rows = sqlx::query("SELECT id, valid_from, valid_to FROM agencies").fetch_all(tx.conn()).await?;
+    let rows = sqlx::query("SELECT id, valid_from, valid_to FROM agencies")
+        .fetch_all(tx.conn())
+        .await?;
     let mut out = HashMap::new();
     for r in rows {
         let from: String = r.try_get(1)?;
         let to: Option<String> = r.try_get(2)?;
-        let (Some(from), to) = (time::parse_date(&from), to.as_deref().and_then(time::parse_date)) else {
+        let (Some(from), to) = (
+            time::parse_date(&from),
+            to.as_deref().and_then(time::parse_date),
+        ) else {
             continue;
         };
         out.insert(r.try_get(0)?, Validity { from, to });
@@ -205,12 +224,14 @@ async fn set_version(
             break;
         }
         if carry_name {
-            sqlx::query("UPDATE agency_versions SET name = $1 WHERE agency_id = $2 AND valid_from = $3")
-                .bind(&name)
-                .bind(agency)
-                .bind(&from)
-                .execute(tx.conn())
-                .await?;
+            sqlx::query(
+                "UPDATE agency_versions SET name = $1 WHERE agency_id = $2 AND valid_from = $3",
+            )
+            .bind(&name)
+            .bind(agency)
+            .bind(&from)
+            .execute(tx.conn())
+            .await?;
         }
         if carry_parent {
             sqlx::query("UPDATE agency_versions SET parent_id = $1 WHERE agency_id = $2 AND valid_from = $3")
@@ -225,7 +246,12 @@ async fn set_version(
 }
 
 /// Ends the subject's open units and reopens each under the successor. Returns old → new.
-async fn move_units(tx: &mut WriteTx, from: i64, to: i64, day: &str) -> Result<HashMap<i64, i64>, ServiceError> {
+async fn move_units(
+    tx: &mut WriteTx,
+    from: i64,
+    to: i64,
+    day: &str,
+) -> Result<HashMap<i64, i64>, ServiceError> {
     let rows = sqlx::query(
         "SELECT id, name, short_name FROM units WHERE agency_id = $1 AND (valid_to IS NULL OR valid_to > $2)",
     )
@@ -238,7 +264,11 @@ async fn move_units(tx: &mut WriteTx, from: i64, to: i64, day: &str) -> Result<H
         let old: i64 = r.try_get(0)?;
         let name: String = r.try_get(1)?;
         let short_name: String = r.try_get(2)?;
-        sqlx::query("UPDATE units SET valid_to = $1 WHERE id = $2").bind(day).bind(old).execute(tx.conn()).await?;
+        sqlx::query("UPDATE units SET valid_to = $1 WHERE id = $2")
+            .bind(day)
+            .bind(old)
+            .execute(tx.conn())
+            .await?;
         let new: i64 = sqlx::query(
             "INSERT INTO units (agency_id, name, short_name, valid_from, previous_unit_id, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -281,7 +311,11 @@ async fn move_memberships(
         let unit: Option<i64> = r.try_get(2)?;
         let role: String = r.try_get(3)?;
         let title: String = r.try_get(4)?;
-        sqlx::query("UPDATE memberships SET valid_to = $1 WHERE id = $2").bind(day).bind(id).execute(tx.conn()).await?;
+        sqlx::query("UPDATE memberships SET valid_to = $1 WHERE id = $2")
+            .bind(day)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
         sqlx::query(
             "INSERT INTO memberships (person_id, agency_id, unit_id, role, title, valid_from, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

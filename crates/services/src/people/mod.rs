@@ -42,7 +42,11 @@ pub struct Position {
 
 impl Position {
     pub fn membership(&self) -> Membership {
-        Membership { agency_id: self.agency_id, unit_id: self.unit_id, role: self.role }
+        Membership {
+            agency_id: self.agency_id,
+            unit_id: self.unit_id,
+            role: self.role,
+        }
     }
 }
 
@@ -84,7 +88,12 @@ pub async fn create(db: &Db, actor: &Actor, new: NewPerson) -> Result<i64, Servi
 
 /// Creates a person whose password hash is already computed (the demo hashes its
 /// shared password once instead of once per person).
-pub async fn create_with_hash(db: &Db, actor: &Actor, new: &NewPerson, hash: &str) -> Result<i64, ServiceError> {
+pub async fn create_with_hash(
+    db: &Db,
+    actor: &Actor,
+    new: &NewPerson,
+    hash: &str,
+) -> Result<i64, ServiceError> {
     let mut tx = db.write().await?;
     let now = time::now();
     let inserted = sqlx::query(
@@ -103,7 +112,10 @@ pub async fn create_with_hash(db: &Db, actor: &Actor, new: &NewPerson, hash: &st
     let id: i64 = match inserted {
         Ok(r) => r.try_get(0)?,
         Err(e) if is_unique_violation(&e) => {
-            return Err(ServiceError::Invalid { field: "username", code: "error.username_taken" })
+            return Err(ServiceError::Invalid {
+                field: "username",
+                code: "error.username_taken",
+            })
         }
         Err(e) => return Err(e),
     };
@@ -120,7 +132,12 @@ pub async fn create_with_hash(db: &Db, actor: &Actor, new: &NewPerson, hash: &st
     Ok(id)
 }
 
-pub async fn add_position(db: &Db, actor: &Actor, person_id: i64, p: &NewPosition) -> Result<i64, ServiceError> {
+pub async fn add_position(
+    db: &Db,
+    actor: &Actor,
+    person_id: i64,
+    p: &NewPosition,
+) -> Result<i64, ServiceError> {
     let mut tx = db.write().await?;
     if let Some(unit) = p.unit_id {
         let ok = sqlx::query("SELECT 1 FROM units WHERE id = $1 AND agency_id = $2")
@@ -129,7 +146,10 @@ pub async fn add_position(db: &Db, actor: &Actor, person_id: i64, p: &NewPositio
             .fetch_optional(tx.conn())
             .await?;
         if ok.is_none() {
-            return Err(ServiceError::Invalid { field: "unit_id", code: "error.unit_not_in_agency" });
+            return Err(ServiceError::Invalid {
+                field: "unit_id",
+                code: "error.unit_not_in_agency",
+            });
         }
     }
     let staff = sqlx::query("SELECT kind FROM people WHERE id = $1")
@@ -138,7 +158,10 @@ pub async fn add_position(db: &Db, actor: &Actor, person_id: i64, p: &NewPositio
         .await?
         .ok_or(ServiceError::NotFound)?;
     if staff.try_get::<String, _>(0)? != PersonKind::Staff.as_str() {
-        return Err(ServiceError::Invalid { field: "role", code: "error.role_for_staff_only" });
+        return Err(ServiceError::Invalid {
+            field: "role",
+            code: "error.role_for_staff_only",
+        });
     }
     let id: i64 = sqlx::query(
         "INSERT INTO memberships (person_id, agency_id, unit_id, role, title, valid_from, created_at)
@@ -167,7 +190,12 @@ pub async fn add_position(db: &Db, actor: &Actor, person_id: i64, p: &NewPositio
     Ok(id)
 }
 
-pub async fn end_position(db: &Db, actor: &Actor, position_id: i64, on: NaiveDate) -> Result<(), ServiceError> {
+pub async fn end_position(
+    db: &Db,
+    actor: &Actor,
+    position_id: i64,
+    on: NaiveDate,
+) -> Result<(), ServiceError> {
     let mut tx = db.write().await?;
     let row = sqlx::query("SELECT person_id FROM memberships WHERE id = $1 AND valid_to IS NULL")
         .bind(position_id)
@@ -180,8 +208,14 @@ pub async fn end_position(db: &Db, actor: &Actor, position_id: i64, on: NaiveDat
         .bind(position_id)
         .execute(tx.conn())
         .await?;
-    tx.audit(actor, "position.end", "person", person, json!({"position_id": position_id, "valid_to": time::date(on)}))
-        .await?;
+    tx.audit(
+        actor,
+        "position.end",
+        "person",
+        person,
+        json!({"position_id": position_id, "valid_to": time::date(on)}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -197,32 +231,42 @@ pub async fn position_agency(db: &Db, position_id: i64) -> Result<i64, ServiceEr
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Person, ServiceError> {
-    let row = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(ServiceError::NotFound)?;
     Ok(person_from_row(&row)?)
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<Person>, ServiceError> {
-    let row = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people WHERE username = $1"))
-        .bind(username)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(db.pool())
+    .await?;
     Ok(row.as_ref().map(person_from_row).transpose()?)
 }
 
 /// Everyone, for the command line and the province administrator.
 pub async fn list_all(db: &Db) -> Result<Vec<Person>, ServiceError> {
-    let rows = sqlx::query(&format!("SELECT {PERSON_COLUMNS} FROM people ORDER BY username"))
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people ORDER BY username"
+    ))
+    .fetch_all(db.pool())
+    .await?;
     Ok(rows.iter().map(person_from_row).collect::<Result<_, _>>()?)
 }
 
 /// People holding a role in `agency_id` on `as_of`.
-pub async fn list_in_agency(db: &Db, agency_id: i64, as_of: NaiveDate) -> Result<Vec<Person>, ServiceError> {
+pub async fn list_in_agency(
+    db: &Db,
+    agency_id: i64,
+    as_of: NaiveDate,
+) -> Result<Vec<Person>, ServiceError> {
     let rows = sqlx::query(
         "SELECT DISTINCT p.id, p.username, p.full_name, p.email, p.kind, p.lang, p.disabled_at
          FROM people p JOIN memberships m ON m.person_id = p.id
@@ -237,7 +281,11 @@ pub async fn list_in_agency(db: &Db, agency_id: i64, as_of: NaiveDate) -> Result
 }
 
 /// Positions a person holds on `as_of` (or, with `None`, every one they ever held).
-pub async fn positions(db: &Db, person_id: i64, as_of: Option<NaiveDate>) -> Result<Vec<Position>, ServiceError> {
+pub async fn positions(
+    db: &Db,
+    person_id: i64,
+    as_of: Option<NaiveDate>,
+) -> Result<Vec<Position>, ServiceError> {
     let day = as_of.map(time::date);
     let rows = sqlx::query(
         "SELECT m.id, m.agency_id, a.code, v.name, m.unit_id, u.name, m.role, m.title, m.valid_from, m.valid_to
@@ -258,7 +306,9 @@ pub async fn positions(db: &Db, person_id: i64, as_of: Option<NaiveDate>) -> Res
     let mut out = Vec::new();
     for r in rows {
         let role: String = r.try_get(6)?;
-        let Ok(role) = role.parse::<Role>() else { continue };
+        let Ok(role) = role.parse::<Role>() else {
+            continue;
+        };
         out.push(Position {
             id: r.try_get(0)?,
             agency_id: r.try_get(1)?,
@@ -277,31 +327,66 @@ pub async fn positions(db: &Db, person_id: i64, as_of: Option<NaiveDate>) -> Res
 
 /// Sets a new password (by an administrator, or by the person after checking the
 /// current one) and signs the person out everywhere else.
-pub async fn set_password(db: &Db, actor: &Actor, person_id: i64, new: &Password) -> Result<(), ServiceError> {
+pub async fn set_password(
+    db: &Db,
+    actor: &Actor,
+    person_id: i64,
+    new: &Password,
+) -> Result<(), ServiceError> {
     let hash = password::hash(new)?;
     let mut tx = db.write().await?;
-    let n = sqlx::query("UPDATE people SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-        .bind(&hash)
-        .bind(time::now())
-        .bind(person_id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+    let n =
+        sqlx::query("UPDATE people SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(&hash)
+            .bind(time::now())
+            .bind(person_id)
+            .execute(tx.conn())
+            .await?
+            .rows_affected();
     if n == 0 {
         return Err(ServiceError::NotFound);
     }
-    sqlx::query("DELETE FROM sessions WHERE person_id = $1").bind(person_id).execute(tx.conn()).await?;
-    sqlx::query("DELETE FROM api_tokens WHERE person_id = $1").bind(person_id).execute(tx.conn()).await?;
-    tx.audit(actor, "person.password_change", "person", person_id, json!({})).await?;
+    sqlx::query("DELETE FROM sessions WHERE person_id = $1")
+        .bind(person_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM api_tokens WHERE person_id = $1")
+        .bind(person_id)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(
+        actor,
+        "person.password_change",
+        "person",
+        person_id,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Remembers the language a person chose.
-pub async fn set_lang(db: &Db, actor: &Actor, person_id: i64, lang: &str) -> Result<(), ServiceError> {
+pub async fn set_lang(
+    db: &Db,
+    actor: &Actor,
+    person_id: i64,
+    lang: &str,
+) -> Result<(), ServiceError> {
     let mut tx = db.write().await?;
-    sqlx::query("UPDATE people SET lang = $1 WHERE id = $2").bind(lang).bind(person_id).execute(tx.conn()).await?;
-    tx.audit(actor, "person.lang", "person", person_id, json!({"lang": lang})).await?;
+    sqlx::query("UPDATE people SET lang = $1 WHERE id = $2")
+        .bind(lang)
+        .bind(person_id)
+        .execute(tx.conn())
+        .await?;
+    tx.audit(
+        actor,
+        "person.lang",
+        "person",
+        person_id,
+        json!({"lang": lang}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,7 +17,10 @@ use lienthong_store::time;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{administered, choices, Choice, ancestry_for_access, parse_date_field, require_admin_of, require_any_admin, FieldErrors};
+use super::{
+    administered, ancestry_for_access, choices, parse_date_field, require_admin_of,
+    require_any_admin, Choice, FieldErrors,
+};
 use crate::http::{render, ApiError, ApiUser, Chrome, CsrfForm, PageError, SignedIn};
 use crate::AppState;
 
@@ -26,7 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/agencies", get(list_page).post(create_agency))
         .route("/admin/agencies/{id}", get(agency_page))
         .route("/admin/agencies/{id}/units", post(create_unit))
-        .route("/admin/agencies/{id}/people", post(super::people::create_person))
+        .route(
+            "/admin/agencies/{id}/people",
+            post(super::people::create_person),
+        )
         .route("/admin/reorganise", get(reorganise_page).post(reorganise))
         .route("/api/v1/agencies", get(api_directory))
         .route("/api/v1/agencies/{id}/people", get(api_agency_people))
@@ -45,7 +51,11 @@ pub struct AsOfQuery {
 
 impl AsOfQuery {
     fn day(&self) -> NaiveDate {
-        org::as_of_or_today(self.as_of.as_deref().and_then(|d| parse_date_field(d).ok().flatten()))
+        org::as_of_or_today(
+            self.as_of
+                .as_deref()
+                .and_then(|d| parse_date_field(d).ok().flatten()),
+        )
     }
 }
 
@@ -80,11 +90,18 @@ struct ListPage {
     errors: FieldErrors,
 }
 
-fn rows(agencies: Vec<org::Agency>, names: &HashMap<i64, String>, day: NaiveDate) -> Vec<AgencyRow> {
+fn rows(
+    agencies: Vec<org::Agency>,
+    names: &HashMap<i64, String>,
+    day: NaiveDate,
+) -> Vec<AgencyRow> {
     agencies
         .into_iter()
         .map(|a| AgencyRow {
-            parent_name: a.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default(),
+            parent_name: a
+                .parent_id
+                .and_then(|p| names.get(&p).cloned())
+                .unwrap_or_default(),
             kind_key: kind_key(&a.kind),
             ended: !a.is_in_force(day),
             a,
@@ -92,7 +109,13 @@ fn rows(agencies: Vec<org::Agency>, names: &HashMap<i64, String>, day: NaiveDate
         .collect()
 }
 
-async fn list_view(state: &AppState, user: &SignedIn, q: &AsOfQuery, form: NewAgencyForm, errors: FieldErrors) -> Result<ListPage, PageError> {
+async fn list_view(
+    state: &AppState,
+    user: &SignedIn,
+    q: &AsOfQuery,
+    form: NewAgencyForm,
+    errors: FieldErrors,
+) -> Result<ListPage, PageError> {
     require_any_admin(&user.principal)?;
     let day = q.day();
     let include_ended = q.ended.is_some();
@@ -110,15 +133,29 @@ async fn list_view(state: &AppState, user: &SignedIn, q: &AsOfQuery, form: NewAg
         include_ended,
         rows: rows(mine, &names, day),
         parents,
-        kinds: choices(AgencyKind::ALL.iter().map(|k| (k.as_str(), kind_key(k.as_str()))), &form.kind),
+        kinds: choices(
+            AgencyKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), kind_key(k.as_str()))),
+            &form.kind,
+        ),
         form,
         errors,
     })
 }
 
-async fn list_page(State(state): State<AppState>, user: SignedIn, Query(q): Query<AsOfQuery>) -> Result<Response, PageError> {
-    let form = NewAgencyForm { valid_from: time::date(time::today()), ..Default::default() };
-    Ok(render(list_view(&state, &user, &q, form, FieldErrors::default()).await?))
+async fn list_page(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<AsOfQuery>,
+) -> Result<Response, PageError> {
+    let form = NewAgencyForm {
+        valid_from: time::date(time::today()),
+        ..Default::default()
+    };
+    Ok(render(
+        list_view(&state, &user, &q, form, FieldErrors::default()).await?,
+    ))
 }
 
 async fn create_agency(
@@ -128,10 +165,20 @@ async fn create_agency(
 ) -> Result<Response, PageError> {
     require_any_admin(&user.principal)?;
     let mut errors = FieldErrors::default();
-    let code = OrgCode::parse(&form.code).map_err(|e| errors.add("code", e.code())).ok();
-    let name = AgencyName::parse(&form.name).map_err(|e| errors.add("name", e.code())).ok();
-    let short_name = ShortName::parse(&form.short_name).map_err(|e| errors.add("short_name", e.code())).ok();
-    let kind = form.kind.parse::<AgencyKind>().map_err(|e| errors.add("kind", e.code())).ok();
+    let code = OrgCode::parse(&form.code)
+        .map_err(|e| errors.add("code", e.code()))
+        .ok();
+    let name = AgencyName::parse(&form.name)
+        .map_err(|e| errors.add("name", e.code()))
+        .ok();
+    let short_name = ShortName::parse(&form.short_name)
+        .map_err(|e| errors.add("short_name", e.code()))
+        .ok();
+    let kind = form
+        .kind
+        .parse::<AgencyKind>()
+        .map_err(|e| errors.add("kind", e.code()))
+        .ok();
     let valid_from = match parse_date_field(&form.valid_from) {
         Ok(Some(d)) => Some(d),
         Ok(None) => {
@@ -152,10 +199,19 @@ async fn create_agency(
     if let (Some(code), Some(name), Some(short_name), Some(kind), Some(valid_from), true) =
         (code, name, short_name, kind, valid_from, errors.is_empty())
     {
-        let new = org::NewAgency { code, kind, name, short_name, parent_id, valid_from };
+        let new = org::NewAgency {
+            code,
+            kind,
+            name,
+            short_name,
+            parent_id,
+            valid_from,
+        };
         match org::create(&state.db, &user.principal.actor(), new).await {
             Ok(id) => return Ok(Redirect::to(&format!("/admin/agencies/{id}")).into_response()),
-            Err(lienthong_services::ServiceError::Invalid { field, code }) => errors.add(field, code),
+            Err(lienthong_services::ServiceError::Invalid { field, code }) => {
+                errors.add(field, code)
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -235,9 +291,19 @@ pub async fn agency_view(
             .filter(|x| x.agency_id == id)
             .map(|x| crate::role_key(&x.role))
             .collect();
-        people_rows.push(PersonRow { id: p.id, username: p.username, full_name: p.full_name, roles });
+        people_rows.push(PersonRow {
+            id: p.id,
+            username: p.username,
+            full_name: p.full_name,
+            roles,
+        });
     }
-    let name_list = |ids: &[i64]| ids.iter().filter_map(|i| names.get(i).cloned()).collect::<Vec<_>>().join("; ");
+    let name_list = |ids: &[i64]| {
+        ids.iter()
+            .filter_map(|i| names.get(i).cloned())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let history = org::history(&state.db, id)
         .await?
         .into_iter()
@@ -253,11 +319,19 @@ pub async fn agency_view(
         c: user.chrome(),
         in_force: a.is_in_force(time::today()),
         kind_key: kind_key(&a.kind),
-        parent_name: a.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default(),
+        parent_name: a
+            .parent_id
+            .and_then(|p| names.get(&p).cloned())
+            .unwrap_or_default(),
         units: org::units(&state.db, id, day).await?,
         people: people_rows,
         history,
-        roles: choices(Role::ALL.iter().map(|r| (r.as_str(), crate::role_key(r).to_owned())), &person_form.0.role),
+        roles: choices(
+            Role::ALL
+                .iter()
+                .map(|r| (r.as_str(), crate::role_key(r).to_owned())),
+            &person_form.0.role,
+        ),
         as_of: time::date(day),
         a,
         unit_form: unit_form.0,
@@ -277,7 +351,15 @@ async fn agency_page(
         Some("created") => Some("people.created"),
         _ => None,
     };
-    let mut page = agency_view(&state, &user, id, q.day(), Default::default(), Default::default()).await?;
+    let mut page = agency_view(
+        &state,
+        &user,
+        id,
+        q.day(),
+        Default::default(),
+        Default::default(),
+    )
+    .await?;
     page.c = page.c.with_notice(notice);
     Ok(render(page))
 }
@@ -290,13 +372,33 @@ async fn create_unit(
 ) -> Result<Response, PageError> {
     require_admin_of(&state, &user.principal, id).await?;
     let mut errors = FieldErrors::default();
-    let name = AgencyName::parse(&form.name).map_err(|e| errors.add("unit_name", e.code())).ok();
-    let short = ShortName::parse(&form.short_name).map_err(|e| errors.add("unit_short_name", e.code())).ok();
+    let name = AgencyName::parse(&form.name)
+        .map_err(|e| errors.add("unit_name", e.code()))
+        .ok();
+    let short = ShortName::parse(&form.short_name)
+        .map_err(|e| errors.add("unit_short_name", e.code()))
+        .ok();
     if let (Some(name), Some(short)) = (name, short) {
-        org::create_unit(&state.db, &user.principal.actor(), id, &name, &short, time::today()).await?;
+        org::create_unit(
+            &state.db,
+            &user.principal.actor(),
+            id,
+            &name,
+            &short,
+            time::today(),
+        )
+        .await?;
         return Ok(Redirect::to(&format!("/admin/agencies/{id}")).into_response());
     }
-    let page = agency_view(&state, &user, id, time::today(), (form, errors), Default::default()).await?;
+    let page = agency_view(
+        &state,
+        &user,
+        id,
+        time::today(),
+        (form, errors),
+        Default::default(),
+    )
+    .await?;
     let mut res = render(page);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
@@ -329,23 +431,43 @@ impl ReorganisePage {
         self.form.subjects.iter().any(|s| s == &id.to_string())
     }
     fn other_selected(&self, id: &i64) -> bool {
-        self.form.other_successors.iter().any(|s| s == &id.to_string())
+        self.form
+            .other_successors
+            .iter()
+            .any(|s| s == &id.to_string())
     }
 }
 
-async fn reorganise_view(state: &AppState, user: &SignedIn, form: ReorganiseForm, error: Option<&'static str>) -> Result<ReorganisePage, PageError> {
+async fn reorganise_view(
+    state: &AppState,
+    user: &SignedIn,
+    form: ReorganiseForm,
+    error: Option<&'static str>,
+) -> Result<ReorganisePage, PageError> {
     require_any_admin(&user.principal)?;
     Ok(ReorganisePage {
         c: user.chrome(),
         agencies: administered(state, &user.principal, time::today(), false).await?,
-        kinds: choices(ReorganisationKind::ALL.iter().map(|k| (k.as_str(), format!("reorg.{}", k.as_str()))), &form.kind),
+        kinds: choices(
+            ReorganisationKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), format!("reorg.{}", k.as_str()))),
+            &form.kind,
+        ),
         form,
         error,
     })
 }
 
-async fn reorganise_page(State(state): State<AppState>, user: SignedIn) -> Result<Response, PageError> {
-    let form = ReorganiseForm { effective_on: time::date(time::today()), kind: "merge".into(), ..Default::default() };
+async fn reorganise_page(
+    State(state): State<AppState>,
+    user: SignedIn,
+) -> Result<Response, PageError> {
+    let form = ReorganiseForm {
+        effective_on: time::date(time::today()),
+        kind: "merge".into(),
+        ..Default::default()
+    };
     Ok(render(reorganise_view(&state, &user, form, None).await?))
 }
 
@@ -374,10 +496,16 @@ async fn reorganise(
     let outcome = match parse_reorganisation(&form) {
         Ok(req) => {
             // The person must administer every agency the change touches.
-            for id in req.subjects.iter().chain(&req.successors).chain(&req.new_parent) {
+            for id in req
+                .subjects
+                .iter()
+                .chain(&req.successors)
+                .chain(&req.new_parent)
+            {
                 require_admin_of(&state, &user.principal, *id).await?;
             }
-            match org::reorganise(&state.db, &user.principal.actor(), &req, form.note.trim()).await {
+            match org::reorganise(&state.db, &user.principal.actor(), &req, form.note.trim()).await
+            {
                 Ok(_) => Ok(req),
                 Err(lienthong_services::ServiceError::Invalid { code, .. }) => Err(code),
                 Err(e) => return Err(e.into()),
@@ -401,29 +529,48 @@ async fn reorganise(
 
 /// Turns the form into a request the domain can check; an error is a message key.
 fn parse_reorganisation(form: &ReorganiseForm) -> Result<ReorganisationRequest, &'static str> {
-    let kind = form.kind.parse::<ReorganisationKind>().map_err(|e| e.code())?;
+    let kind = form
+        .kind
+        .parse::<ReorganisationKind>()
+        .map_err(|e| e.code())?;
     let effective_on = match parse_date_field(&form.effective_on) {
         Ok(Some(d)) => d,
         _ => return Err("error.date"),
     };
-    let ids = |v: &[String]| v.iter().filter_map(|s| s.trim().parse::<i64>().ok()).collect::<Vec<i64>>();
+    let ids = |v: &[String]| {
+        v.iter()
+            .filter_map(|s| s.trim().parse::<i64>().ok())
+            .collect::<Vec<i64>>()
+    };
     let mut successors = Vec::new();
     if matches!(kind, ReorganisationKind::Merge | ReorganisationKind::Split) {
-        for id in ids(std::slice::from_ref(&form.primary_successor)).into_iter().chain(ids(&form.other_successors)) {
+        for id in ids(std::slice::from_ref(&form.primary_successor))
+            .into_iter()
+            .chain(ids(&form.other_successors))
+        {
             if !successors.contains(&id) {
                 successors.push(id);
             }
         }
     }
     let new_name = match (kind, form.new_name.trim().is_empty()) {
-        (ReorganisationKind::Rename, false) => Some(AgencyName::parse(&form.new_name).map_err(|e| e.code())?),
+        (ReorganisationKind::Rename, false) => {
+            Some(AgencyName::parse(&form.new_name).map_err(|e| e.code())?)
+        }
         _ => None,
     };
     let new_parent = match kind {
         ReorganisationKind::Move => form.new_parent.trim().parse::<i64>().ok(),
         _ => None,
     };
-    Ok(ReorganisationRequest { kind, effective_on, subjects: ids(&form.subjects), successors, new_name, new_parent })
+    Ok(ReorganisationRequest {
+        kind,
+        effective_on,
+        subjects: ids(&form.subjects),
+        successors,
+        new_name,
+        new_parent,
+    })
 }
 
 /// The directory of agencies, for integrations (any authenticated account).

@@ -14,7 +14,9 @@ use crate::http::{render, Chrome, PageError, SignedIn};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/audit", get(audit_page)).route("/admin/audit/verify", get(verify))
+    Router::new()
+        .route("/admin/audit", get(audit_page))
+        .route("/admin/audit/verify", get(verify))
 }
 
 #[derive(Deserialize, Default)]
@@ -29,7 +31,9 @@ struct AuditQuery {
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    s.as_ref()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 #[derive(Template)]
@@ -46,9 +50,15 @@ struct AuditPage {
     older: Option<String>,
 }
 
-async fn audit_page(State(state): State<AppState>, user: SignedIn, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+async fn audit_page(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
     require_province_admin(&state, &user.principal).await?;
-    let date = |s: &Option<String>| non_empty(s).filter(|d| lienthong_store::time::parse_date(d).is_some());
+    let date = |s: &Option<String>| {
+        non_empty(s).filter(|d| lienthong_store::time::parse_date(d).is_some())
+    };
     let filter = AuditFilter {
         actor: non_empty(&q.actor),
         action: non_empty(&q.action),
@@ -69,10 +79,15 @@ async fn audit_page(State(state): State<AppState>, user: SignedIn, Query(q): Que
             ("from", &filter.from),
             ("to", &filter.to),
         ];
-        let mut pairs: Vec<(&str, String)> =
-            keep.iter().filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.clone()))).collect();
+        let mut pairs: Vec<(&str, String)> = keep
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.clone())))
+            .collect();
         pairs.push(("before", last.to_string()));
-        format!("/admin/audit?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     });
     Ok(render(AuditPage {
         c: user.chrome(),
@@ -97,12 +112,21 @@ struct VerifyResult {
 }
 
 /// Verifies the whole chain; with htmx it answers the result fragment only.
-async fn verify(State(state): State<AppState>, user: SignedIn, headers: HeaderMap) -> Result<Response, PageError> {
+async fn verify(
+    State(state): State<AppState>,
+    user: SignedIn,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     require_province_admin(&state, &user.principal).await?;
     let (ok, detail) = match audit::verify(&state.db).await {
         Ok(n) => (true, n.to_string()),
         Err(audit::VerifyError::Broken(b)) => (false, b.to_string()),
         Err(audit::VerifyError::Service(e)) => return Err(e.into()),
     };
-    Ok(render(VerifyResult { c: user.chrome(), ok, detail, fragment: headers.contains_key("hx-request") }))
+    Ok(render(VerifyResult {
+        c: user.chrome(),
+        ok,
+        detail,
+        fragment: headers.contains_key("hx-request"),
+    }))
 }

@@ -20,7 +20,10 @@ use crate::http::PageError;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(agencies::routes()).merge(people::routes()).merge(audit::routes())
+    Router::new()
+        .merge(agencies::routes())
+        .merge(people::routes())
+        .merge(audit::routes())
 }
 
 /// The agency and its parents, on the last day it existed if it has ended, so
@@ -36,7 +39,11 @@ pub async fn ancestry_for_access(state: &AppState, agency_id: i64) -> Result<Vec
 }
 
 /// Forbidden unless `who` administers `agency_id`.
-pub async fn require_admin_of(state: &AppState, who: &Principal, agency_id: i64) -> Result<(), PageError> {
+pub async fn require_admin_of(
+    state: &AppState,
+    who: &Principal,
+    agency_id: i64,
+) -> Result<(), PageError> {
     let ancestry = ancestry_for_access(state, agency_id).await?;
     if access::may_administer(&who.memberships(), &ancestry) {
         Ok(())
@@ -60,7 +67,10 @@ pub async fn require_province_admin(state: &AppState, who: &Principal) -> Result
     require_any_admin(who)?;
     for m in who.memberships() {
         if m.role == lienthong_domain::Role::Admin
-            && org::ancestry(&state.db, m.agency_id, time::today()).await?.len() == 1
+            && org::ancestry(&state.db, m.agency_id, time::today())
+                .await?
+                .len()
+                == 1
         {
             return Ok(());
         }
@@ -69,7 +79,12 @@ pub async fn require_province_admin(state: &AppState, who: &Principal) -> Result
 }
 
 /// Every agency (in force on `day`) that `who` administers.
-pub async fn administered(state: &AppState, who: &Principal, day: NaiveDate, include_ended: bool) -> Result<Vec<org::Agency>, PageError> {
+pub async fn administered(
+    state: &AppState,
+    who: &Principal,
+    day: NaiveDate,
+    include_ended: bool,
+) -> Result<Vec<org::Agency>, PageError> {
     let all = org::list(&state.db, day, include_ended).await?;
     let parents: HashMap<i64, Option<i64>> = all.iter().map(|a| (a.id, a.parent_id)).collect();
     let memberships = who.memberships();
@@ -98,10 +113,17 @@ pub struct Choice {
     pub selected: bool,
 }
 
-pub fn choices<'a>(options: impl IntoIterator<Item = (&'a str, String)>, current: &str) -> Vec<Choice> {
+pub fn choices<'a>(
+    options: impl IntoIterator<Item = (&'a str, String)>,
+    current: &str,
+) -> Vec<Choice> {
     options
         .into_iter()
-        .map(|(value, key)| Choice { selected: value == current, value: value.to_owned(), key })
+        .map(|(value, key)| Choice {
+            selected: value == current,
+            value: value.to_owned(),
+            key,
+        })
         .collect()
 }
 
@@ -137,7 +159,10 @@ mod tests {
     #[test]
     fn dates_from_forms() {
         assert_eq!(parse_date_field(""), Ok(None));
-        assert_eq!(parse_date_field(" 2025-03-01 "), Ok(NaiveDate::from_ymd_opt(2025, 3, 1)));
+        assert_eq!(
+            parse_date_field(" 2025-03-01 "),
+            Ok(NaiveDate::from_ymd_opt(2025, 3, 1))
+        );
         assert_eq!(parse_date_field("2025-02-30"), Err(()));
         assert_eq!(parse_date_field("01/03/2025"), Err(()));
     }

@@ -15,7 +15,10 @@ use lienthong_store::time;
 use serde::Deserialize;
 
 use super::agencies::{agency_view, NewPersonForm};
-use super::{administered, choices, Choice, ancestry_for_access, parse_date_field, require_admin_of, FieldErrors};
+use super::{
+    administered, ancestry_for_access, choices, parse_date_field, require_admin_of, Choice,
+    FieldErrors,
+};
 use crate::http::{render, Chrome, CsrfForm, PageError, SignedIn};
 use crate::AppState;
 
@@ -23,7 +26,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/people/{id}", get(person_page))
         .route("/admin/people/{id}/positions", post(add_position))
-        .route("/admin/people/{id}/positions/{position}/end", post(end_position))
+        .route(
+            "/admin/people/{id}/positions/{position}/end",
+            post(end_position),
+        )
         .route("/admin/people/{id}/password", post(reset_password))
 }
 
@@ -36,20 +42,38 @@ pub async fn create_person(
 ) -> Result<Response, PageError> {
     require_admin_of(&state, &user.principal, agency_id).await?;
     let mut errors = FieldErrors::default();
-    let username = Username::parse(&form.username).map_err(|e| errors.add("username", e.code())).ok();
-    let full_name = FullName::parse(&form.full_name).map_err(|e| errors.add("full_name", e.code())).ok();
+    let username = Username::parse(&form.username)
+        .map_err(|e| errors.add("username", e.code()))
+        .ok();
+    let full_name = FullName::parse(&form.full_name)
+        .map_err(|e| errors.add("full_name", e.code()))
+        .ok();
     let email = match form.email.trim() {
         "" => None,
-        e => Email::parse(e).map_err(|e| errors.add("email", e.code())).ok(),
+        e => Email::parse(e)
+            .map_err(|e| errors.add("email", e.code()))
+            .ok(),
     };
-    let password = Password::parse(&form.password).map_err(|e| errors.add("password", e.code())).ok();
-    let role = form.role.parse::<Role>().map_err(|_| errors.add("role", "error.role")).ok();
+    let password = Password::parse(&form.password)
+        .map_err(|e| errors.add("password", e.code()))
+        .ok();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|_| errors.add("role", "error.role"))
+        .ok();
     let unit_id = form.unit_id.trim().parse::<i64>().ok();
     if let (Some(username), Some(full_name), Some(password), Some(role), true) =
         (username, full_name, password, role, errors.is_empty())
     {
         let actor = user.principal.actor();
-        let new = people::NewPerson { username, full_name, email, kind: PersonKind::Staff, password };
+        let new = people::NewPerson {
+            username,
+            full_name,
+            email,
+            kind: PersonKind::Staff,
+            password,
+        };
         match people::create(&state.db, &actor, new).await {
             Ok(id) => {
                 let position = people::NewPosition {
@@ -60,14 +84,27 @@ pub async fn create_person(
                     valid_from: time::today(),
                 };
                 people::add_position(&state.db, &actor, id, &position).await?;
-                return Ok(Redirect::to(&format!("/admin/people/{id}?notice=created")).into_response());
+                return Ok(
+                    Redirect::to(&format!("/admin/people/{id}?notice=created")).into_response()
+                );
             }
             Err(ServiceError::Invalid { field, code }) => errors.add(field, code),
             Err(e) => return Err(e.into()),
         }
     }
-    let form = NewPersonForm { password: String::new(), ..form };
-    let page = agency_view(&state, &user, agency_id, time::today(), Default::default(), (form, errors)).await?;
+    let form = NewPersonForm {
+        password: String::new(),
+        ..form
+    };
+    let page = agency_view(
+        &state,
+        &user,
+        agency_id,
+        time::today(),
+        Default::default(),
+        (form, errors),
+    )
+    .await?;
     let mut res = render(page);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
@@ -95,7 +132,10 @@ async fn require_admin_of_person(
     let today = time::date(time::today());
     let relevant: Vec<&people::Position> = match reach {
         Reach::Any => positions.iter().collect(),
-        Reach::AllCurrent => positions.iter().filter(|p| p.valid_to.as_ref().is_none_or(|t| *t > today)).collect(),
+        Reach::AllCurrent => positions
+            .iter()
+            .filter(|p| p.valid_to.as_ref().is_none_or(|t| *t > today))
+            .collect(),
     };
     if relevant.is_empty() {
         people::get(&state.db, person_id).await?;
@@ -105,7 +145,10 @@ async fn require_admin_of_person(
     let memberships = who.memberships();
     let mut covered = 0;
     for p in &relevant {
-        if access::may_administer(&memberships, &ancestry_for_access(state, p.agency_id).await?) {
+        if access::may_administer(
+            &memberships,
+            &ancestry_for_access(state, p.agency_id).await?,
+        ) {
             covered += 1;
         }
     }
@@ -159,7 +202,12 @@ async fn person_view(
         person,
         positions,
         agencies: administered(state, &user.principal, time::today(), false).await?,
-        roles: choices(Role::ALL.iter().map(|r| (r.as_str(), crate::role_key(r).to_owned())), &form.role),
+        roles: choices(
+            Role::ALL
+                .iter()
+                .map(|r| (r.as_str(), crate::role_key(r).to_owned())),
+            &form.role,
+        ),
         today: time::date(time::today()),
         form,
         errors,
@@ -182,8 +230,13 @@ async fn person_page(
         Some("password_reset") => Some("people.password_reset"),
         _ => None,
     };
-    let form = PositionForm { valid_from: time::date(time::today()), ..Default::default() };
-    Ok(render(person_view(&state, &user, id, form, FieldErrors::default(), notice).await?))
+    let form = PositionForm {
+        valid_from: time::date(time::today()),
+        ..Default::default()
+    };
+    Ok(render(
+        person_view(&state, &user, id, form, FieldErrors::default(), notice).await?,
+    ))
 }
 
 async fn add_position(
@@ -199,7 +252,11 @@ async fn add_position(
         Some(a) => require_admin_of(&state, &user.principal, a).await?,
         None => errors.add("agency_id", "error.required"),
     }
-    let role = form.role.parse::<Role>().map_err(|_| errors.add("role", "error.role")).ok();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|_| errors.add("role", "error.role"))
+        .ok();
     let valid_from: Option<NaiveDate> = match parse_date_field(&form.valid_from) {
         Ok(d) => Some(d.unwrap_or_else(time::today)),
         Err(()) => {
@@ -207,7 +264,9 @@ async fn add_position(
             None
         }
     };
-    if let (Some(agency_id), Some(role), Some(valid_from), true) = (agency_id, role, valid_from, errors.is_empty()) {
+    if let (Some(agency_id), Some(role), Some(valid_from), true) =
+        (agency_id, role, valid_from, errors.is_empty())
+    {
         let p = people::NewPosition {
             agency_id,
             unit_id: form.unit_id.trim().parse::<i64>().ok(),
@@ -262,7 +321,10 @@ async fn reset_password(
         Err(e) => {
             let mut errors = FieldErrors::default();
             errors.add("new_password", e.code());
-            let form = PositionForm { valid_from: time::date(time::today()), ..Default::default() };
+            let form = PositionForm {
+                valid_from: time::date(time::today()),
+                ..Default::default()
+            };
             let mut res = render(person_view(&state, &user, id, form, errors, None).await?);
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(res);

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::cookies;
-use crate::http::{render, ApiError, ApiJson, ApiUser, Chrome, CsrfForm, PageError, RequestCtx, SignedIn};
+use crate::http::{
+    render, ApiError, ApiJson, ApiUser, Chrome, CsrfForm, PageError, RequestCtx, SignedIn,
+};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -46,7 +48,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 /// Only local paths are followed after sign-in (no open redirect).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -103,12 +107,19 @@ async fn sign_in(
     match auth::check_credentials(&state.db, &form.username, &form.password, &addr).await {
         Ok(person) => {
             let secret = auth::open_session(&state.db, &person, &addr).await?;
-            let cookie =
-                cookies::set(cookies::SESSION, &secret, auth::SESSION_HOURS * 3600, "Lax", state.config.secure_cookies);
+            let cookie = cookies::set(
+                cookies::SESSION,
+                &secret,
+                auth::SESSION_HOURS * 3600,
+                "Lax",
+                state.config.secure_cookies,
+            );
             Ok(([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
         Err(SignInError::Invalid) => Ok(failed(StatusCode::UNAUTHORIZED, "sign_in.invalid")),
-        Err(SignInError::Throttled) => Ok(failed(StatusCode::TOO_MANY_REQUESTS, "sign_in.throttled")),
+        Err(SignInError::Throttled) => {
+            Ok(failed(StatusCode::TOO_MANY_REQUESTS, "sign_in.throttled"))
+        }
         Err(SignInError::Service(e)) => Err(e.into()),
     }
 }
@@ -122,7 +133,11 @@ async fn sign_out(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
     auth::close_session(&state.db, &user.principal, &user.session).await?;
-    Ok(([(SET_COOKIE, cookies::clear(cookies::SESSION))], Redirect::to("/sign-in?notice=signed_out")).into_response())
+    Ok((
+        [(SET_COOKIE, cookies::clear(cookies::SESSION))],
+        Redirect::to("/sign-in?notice=signed_out"),
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -186,8 +201,18 @@ async fn change_password(
     }
     // Changing the password closed every session, this one included: open a fresh one.
     let secret = auth::open_session(&state.db, &user.principal.person, &addr).await?;
-    let cookie = cookies::set(cookies::SESSION, &secret, auth::SESSION_HOURS * 3600, "Lax", state.config.secure_cookies);
-    let page = render(ProfilePage::of(&user, user.chrome().with_notice(Some("profile.changed")), None));
+    let cookie = cookies::set(
+        cookies::SESSION,
+        &secret,
+        auth::SESSION_HOURS * 3600,
+        "Lax",
+        state.config.secure_cookies,
+    );
+    let page = render(ProfilePage::of(
+        &user,
+        user.chrome().with_notice(Some("profile.changed")),
+        None,
+    ));
     Ok(([(SET_COOKIE, cookie)], page).into_response())
 }
 
@@ -220,14 +245,19 @@ async fn api_token(
 async fn api_me(ApiUser(p): ApiUser) -> Json<serde_json::Value> {
     let mut agencies: Vec<serde_json::Value> = Vec::new();
     for pos in &p.positions {
-        match agencies.iter_mut().find(|a| a["code"] == pos.agency_code.as_str()) {
+        match agencies
+            .iter_mut()
+            .find(|a| a["code"] == pos.agency_code.as_str())
+        {
             Some(a) => {
                 if let Some(roles) = a["roles"].as_array_mut() {
                     roles.push(json!(pos.role));
                 }
             }
-            None => agencies.push(json!({"id": pos.agency_id, "code": pos.agency_code, "name": pos.agency_name,
-                                          "roles": [pos.role]})),
+            None => agencies.push(
+                json!({"id": pos.agency_id, "code": pos.agency_code, "name": pos.agency_name,
+                                          "roles": [pos.role]}),
+            ),
         }
     }
     let mut roles: Vec<_> = p.positions.iter().map(|x| x.role).collect();
@@ -250,8 +280,17 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/admin/agencies?x=1")), "/admin/agencies?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "evil", ""] {
+        assert_eq!(
+            safe_next(Some("/admin/agencies?x=1")),
+            "/admin/agencies?x=1"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }
         assert_eq!(safe_next(None), "/");

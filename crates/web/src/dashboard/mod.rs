@@ -36,7 +36,12 @@ struct DashboardPage {
 pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
     let mut out = Vec::new();
     if kind != PersonKind::Staff.as_str() {
-        out.push(Panel { id: "citizen", title_key: "dashboard.citizen", empty_key: "dashboard.citizen_empty", links: vec![] });
+        out.push(Panel {
+            id: "citizen",
+            title_key: "dashboard.citizen",
+            empty_key: "dashboard.citizen_empty",
+            links: vec![],
+        });
         return out;
     }
     for role in Role::ALL {
@@ -46,7 +51,11 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
         let (title_key, links) = match role {
             Role::Admin => (
                 "dashboard.admin",
-                vec![("/admin/agencies", "nav.agencies"), ("/admin/reorganise", "agencies.reorganise"), ("/admin/audit", "nav.audit")],
+                vec![
+                    ("/admin/agencies", "nav.agencies"),
+                    ("/admin/reorganise", "agencies.reorganise"),
+                    ("/admin/audit", "nav.audit"),
+                ],
             ),
             Role::Clerk => ("dashboard.clerk", vec![]),
             Role::Leader => ("dashboard.leader", vec![]),
@@ -55,7 +64,12 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
             Role::OneStopOfficer => ("dashboard.one_stop_officer", vec![]),
             Role::Editor => ("dashboard.editor", vec![]),
         };
-        out.push(Panel { id: role.as_str(), title_key, empty_key: "dashboard.empty", links });
+        out.push(Panel {
+            id: role.as_str(),
+            title_key,
+            empty_key: "dashboard.empty",
+            links,
+        });
     }
     out
 }
@@ -78,16 +92,25 @@ mod tests {
 
     #[test]
     fn one_panel_per_role_in_fixed_order() {
-        let ids: Vec<_> = panels_for(&[Role::Leader, Role::Clerk, Role::Clerk], "staff").iter().map(|p| p.id).collect();
+        let ids: Vec<_> = panels_for(&[Role::Leader, Role::Clerk, Role::Clerk], "staff")
+            .iter()
+            .map(|p| p.id)
+            .collect();
         assert_eq!(ids, ["clerk", "leader"]);
         assert!(panels_for(&[], "staff").is_empty());
-        let ids: Vec<_> = panels_for(&Role::ALL, "staff").iter().map(|p| p.id).collect();
+        let ids: Vec<_> = panels_for(&Role::ALL, "staff")
+            .iter()
+            .map(|p| p.id)
+            .collect();
         assert_eq!(ids.len(), Role::ALL.len());
     }
 
     #[test]
     fn citizens_see_their_dossiers_only() {
-        let ids: Vec<_> = panels_for(&[Role::Admin], "citizen").iter().map(|p| p.id).collect();
+        let ids: Vec<_> = panels_for(&[Role::Admin], "citizen")
+            .iter()
+            .map(|p| p.id)
+            .collect();
         assert_eq!(ids, ["citizen"]);
     }
 }

@@ -27,10 +27,19 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` value. Every cookie is HttpOnly and SameSite; `secure` adds
 /// `Secure` when the server is reached over HTTPS.
-pub fn set(name: &str, value: &str, max_age_secs: i64, same_site: &str, secure: bool) -> HeaderValue {
+pub fn set(
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    same_site: &str,
+    secure: bool,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let s = format!("{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite={same_site}{secure}");
-    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("lt_invalid=1; Max-Age=0"))
+    let s = format!(
+        "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite={same_site}{secure}"
+    );
+    HeaderValue::from_str(&s)
+        .unwrap_or_else(|_| HeaderValue::from_static("lt_invalid=1; Max-Age=0"))
 }
 
 pub fn clear(name: &str) -> HeaderValue {
@@ -44,18 +53,24 @@ pub struct CsrfToken(pub String);
 /// Gives every request a CSRF token and a language, setting the token cookie on
 /// the response when the browser had none.
 pub async fn ensure(secure: bool, mut req: Request, next: Next) -> Response {
-    let existing = get(req.headers(), CSRF).filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()));
+    let existing = get(req.headers(), CSRF)
+        .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()));
     let token = existing.clone().unwrap_or_else(|| {
         let mut b = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut b);
         hex::encode(b)
     });
-    let lang = get(req.headers(), LANG).and_then(|l| Lang::parse(&l)).unwrap_or(Lang::Vi);
+    let lang = get(req.headers(), LANG)
+        .and_then(|l| Lang::parse(&l))
+        .unwrap_or(Lang::Vi);
     req.extensions_mut().insert(CsrfToken(token.clone()));
     req.extensions_mut().insert(lang);
     let mut res = next.run(req).await;
     if existing.is_none() {
-        res.headers_mut().append(SET_COOKIE, set(CSRF, &token, 60 * 60 * 24 * 365, "Lax", secure));
+        res.headers_mut().append(
+            SET_COOKIE,
+            set(CSRF, &token, 60 * 60 * 24 * 365, "Lax", secure),
+        );
     }
     res
 }

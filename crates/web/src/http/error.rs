@@ -57,7 +57,9 @@ impl IntoResponse for PageError {
             PageError::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
             PageError::BadForm => (StatusCode::BAD_REQUEST, "error.bad_form"),
             PageError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "error.too_large"),
-            PageError::UnsupportedType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "error.unsupported_type"),
+            PageError::UnsupportedType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "error.unsupported_type")
+            }
             PageError::SignInRequired(next) => {
                 let target = format!("/sign-in?next={}", urlencode(next));
                 return Redirect::to(&target).into_response();
@@ -74,7 +76,9 @@ impl IntoResponse for PageError {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|s| s[1..].to_owned())
+        .unwrap_or_default()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +96,10 @@ pub enum ApiError {
     #[error("body too large")]
     TooLarge,
     #[error("invalid {field}")]
-    Invalid { field: &'static str, code: &'static str },
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+    },
     #[error("too many attempts")]
     Throttled,
     #[error("internal: {0}")]
@@ -115,27 +122,59 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let en = Tr::new(Lang::En);
         let (status, code, message, field) = match &self {
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", en.get("error.unauthorized").to_owned(), None),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", en.get("error.forbidden").to_owned(), None),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", en.get("error.not_found").to_owned(), None),
-            ApiError::BadJson(detail) => (StatusCode::BAD_REQUEST, "bad_json", detail.clone(), None),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                en.get("error.unauthorized").to_owned(),
+                None,
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                en.get("error.forbidden").to_owned(),
+                None,
+            ),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                en.get("error.not_found").to_owned(),
+                None,
+            ),
+            ApiError::BadJson(detail) => {
+                (StatusCode::BAD_REQUEST, "bad_json", detail.clone(), None)
+            }
             ApiError::UnsupportedType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send Content-Type: application/json".to_owned(),
                 None,
             ),
-            ApiError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", en.get("error.too_large").to_owned(), None),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                en.get("error.too_large").to_owned(),
+                None,
+            ),
             ApiError::Invalid { field, code } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 code.strip_prefix("error.").unwrap_or(code),
                 en.get(code).to_owned(),
                 Some(*field),
             ),
-            ApiError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "throttled", en.get("sign_in.throttled").to_owned(), None),
+            ApiError::Throttled => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                en.get("sign_in.throttled").to_owned(),
+                None,
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "API request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", en.get("error.internal").to_owned(), None)
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    en.get("error.internal").to_owned(),
+                    None,
+                )
             }
         };
         let body = json!({"error": {"code": code, "message": message, "field": field}});
@@ -149,36 +188,57 @@ pub async fn localize(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let ctx = RequestCtx {
         lang: req.extensions().get::<Lang>().copied().unwrap_or(Lang::Vi),
-        csrf: req.extensions().get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+        csrf: req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default(),
         uri: req.uri().clone(),
     };
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || path == "/healthz" || path == "/metrics" {
+    if !(status.is_client_error() || status.is_server_error())
+        || path == "/healthz"
+        || path == "/metrics"
+    {
         return res;
     }
-    let content_type = res.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if content_type.starts_with("text/html") || content_type.starts_with("application/json") {
         return res;
     }
-    let key = res.extensions().get::<ErrorKey>().map(|k| k.0).unwrap_or(match status {
-        StatusCode::NOT_FOUND => "error.not_found",
-        StatusCode::FORBIDDEN => "error.forbidden",
-        StatusCode::UNAUTHORIZED => "error.unauthorized",
-        StatusCode::METHOD_NOT_ALLOWED => "error.method",
-        StatusCode::PAYLOAD_TOO_LARGE => "error.too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "error.unsupported_type",
-        s if s.is_client_error() => "error.bad_form",
-        _ => "error.internal",
-    });
+    let key = res
+        .extensions()
+        .get::<ErrorKey>()
+        .map(|k| k.0)
+        .unwrap_or(match status {
+            StatusCode::NOT_FOUND => "error.not_found",
+            StatusCode::FORBIDDEN => "error.forbidden",
+            StatusCode::UNAUTHORIZED => "error.unauthorized",
+            StatusCode::METHOD_NOT_ALLOWED => "error.method",
+            StatusCode::PAYLOAD_TOO_LARGE => "error.too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "error.unsupported_type",
+            s if s.is_client_error() => "error.bad_form",
+            _ => "error.internal",
+        });
     if path.starts_with("/api/") {
         let code = key.strip_prefix("error.").unwrap_or(key);
-        let body = json!({"error": {"code": code, "message": Tr::new(Lang::En).get(key), "field": null}});
+        let body =
+            json!({"error": {"code": code, "message": Tr::new(Lang::En).get(key), "field": null}});
         return (status, axum::Json(body)).into_response();
     }
-    let page = super::page::ErrorPage { c: ctx.chrome(None), message_key: key, status: status.as_u16() };
+    let page = super::page::ErrorPage {
+        c: ctx.chrome(None),
+        message_key: key,
+        status: status.as_u16(),
+    };
     let mut out = super::render(page);
     *out.status_mut() = status;
-    out.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+    out.headers_mut()
+        .insert("cache-control", HeaderValue::from_static("no-store"));
     out
 }

@@ -38,8 +38,16 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestCtx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<Lang>().copied().unwrap_or(Lang::Vi);
-        let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        Ok(RequestCtx { lang, csrf, uri: parts.uri.clone() })
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        Ok(RequestCtx {
+            lang,
+            csrf,
+            uri: parts.uri.clone(),
+        })
     }
 }
 
@@ -60,7 +68,10 @@ impl SignedIn {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let ctx = RequestCtx::from_request_parts(parts, state).await?;
         let secret = cookies::get(&parts.headers, cookies::SESSION);
         let found = match &secret {
@@ -68,7 +79,11 @@ impl FromRequestParts<AppState> for SignedIn {
             None => None,
         };
         match (found, secret) {
-            (Some(principal), Some(session)) => Ok(SignedIn { principal, ctx, session }),
+            (Some(principal), Some(session)) => Ok(SignedIn {
+                principal,
+                ctx,
+                session,
+            }),
             _ => Err(PageError::SignInRequired(ctx.uri.to_string())),
         }
     }
@@ -80,7 +95,10 @@ pub struct ApiUser(pub Principal);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -111,13 +129,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CsrfForm<T> {
             return Err(PageError::UnsupportedType);
         }
         let cookie = cookies::get(req.headers(), cookies::CSRF).unwrap_or_default();
-        let body = Bytes::from_request(req, state).await.map_err(|_| PageError::TooLarge)?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| PageError::BadForm)?;
-        let sent = fields.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| PageError::TooLarge)?;
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|_| PageError::BadForm)?;
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "_csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
         if cookie.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
             return Err(PageError::Csrf);
         }
-        serde_urlencoded::from_bytes(&body).map(CsrfForm).map_err(|_| PageError::BadForm)
+        serde_urlencoded::from_bytes(&body)
+            .map(CsrfForm)
+            .map_err(|_| PageError::BadForm)
     }
 }
 
@@ -136,7 +163,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(ApiError::UnsupportedType);
         }
-        let body = Bytes::from_request(req, state).await.map_err(|_| ApiError::TooLarge)?;
-        serde_json::from_slice(&body).map(ApiJson).map_err(|e| ApiError::BadJson(e.to_string()))
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::TooLarge)?;
+        serde_json::from_slice(&body)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadJson(e.to_string()))
     }
 }

@@ -50,7 +50,11 @@ pub type Catalog = HashMap<String, String>;
 
 fn flatten(prefix: &str, table: &toml::Table, out: &mut Catalog) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(t) => flatten(&key, t, out),
             toml::Value::String(s) => {
@@ -116,14 +120,23 @@ mod tests {
     fn every_catalogue_parses_and_has_every_key_of_every_other() {
         let parsed: Vec<(Lang, Catalog)> = Lang::ALL
             .into_iter()
-            .map(|l| (l, parse_catalog(l.source()).unwrap_or_else(|e| panic!("{}: {e}", l.code()))))
+            .map(|l| {
+                (
+                    l,
+                    parse_catalog(l.source()).unwrap_or_else(|e| panic!("{}: {e}", l.code())),
+                )
+            })
             .collect();
         let mut missing = Vec::new();
         for (la, a) in &parsed {
             for (lb, b) in &parsed {
                 for key in a.keys() {
                     if !b.contains_key(key) {
-                        missing.push(format!("{} has {key} but {} does not", la.code(), lb.code()));
+                        missing.push(format!(
+                            "{} has {key} but {} does not",
+                            la.code(),
+                            lb.code()
+                        ));
                     }
                 }
             }
@@ -141,22 +154,36 @@ mod tests {
         let root = concat!(env!("CARGO_MANIFEST_DIR"));
         let mut used = Vec::new();
         collect_keys(std::path::Path::new(root).join("src").as_path(), &mut used);
-        collect_keys(std::path::Path::new(root).join("templates").as_path(), &mut used);
-        assert!(used.len() > 50, "found only {} keys: is the scan broken?", used.len());
+        collect_keys(
+            std::path::Path::new(root).join("templates").as_path(),
+            &mut used,
+        );
+        assert!(
+            used.len() > 50,
+            "found only {} keys: is the scan broken?",
+            used.len()
+        );
         let unknown: Vec<_> = used.iter().filter(|k| !vi.contains_key(*k)).collect();
-        assert!(unknown.is_empty(), "keys used but not in vi.toml: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "keys used but not in vi.toml: {unknown:?}"
+        );
     }
 
     /// Finds literal keys in `t.get("…")` calls and in `"error.…"` codes.
     fn collect_keys(dir: &std::path::Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
                 collect_keys(&p, out);
                 continue;
             }
-            let Ok(text) = std::fs::read_to_string(&p) else { continue };
+            let Ok(text) = std::fs::read_to_string(&p) else {
+                continue;
+            };
             for pattern in ["t.get(\"", "key: \"", "code: \""] {
                 for part in text.split(pattern).skip(1) {
                     if let Some(end) = part.find('"') {

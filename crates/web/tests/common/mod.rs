@@ -23,7 +23,11 @@ pub fn servers() -> &'static [TestServer] {
     SERVERS.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let mut out = Vec::new();
                 let dir = tempfile::tempdir().unwrap().keep();
@@ -48,17 +52,32 @@ pub fn servers() -> &'static [TestServer] {
 async fn start(backend: &'static str, db: Db, dir: &std::path::Path) -> TestServer {
     db.migrate().await.unwrap();
     demo::load(&db).await.unwrap();
-    let state = AppState::new(db.clone(), &dir.join(backend), WebConfig { max_body_bytes: 64 * 1024, ..Default::default() })
-        .unwrap();
+    let state = AppState::new(
+        db.clone(),
+        &dir.join(backend),
+        WebConfig {
+            max_body_bytes: 64 * 1024,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(lienthong_web::serve(listener, state, std::future::pending()));
+    tokio::spawn(lienthong_web::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
     TestServer { base, backend, db }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
 pub fn client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub fn csrf_of(html: &str) -> String {
@@ -70,10 +89,21 @@ pub fn csrf_of(html: &str) -> String {
 /// Signs in through the real form; returns the client holding the session cookie.
 pub async fn sign_in(s: &TestServer, username: &str) -> reqwest::Client {
     let c = client();
-    let page = c.get(format!("{}/sign-in", s.base)).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(format!("{}/sign-in", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let res = c
         .post(format!("{}/sign-in", s.base))
-        .form(&[("username", username), ("password", demo::DEMO_PASSWORD), ("_csrf", &csrf_of(&page))])
+        .form(&[
+            ("username", username),
+            ("password", demo::DEMO_PASSWORD),
+            ("_csrf", &csrf_of(&page)),
+        ])
         .send()
         .await
         .unwrap();
@@ -83,7 +113,14 @@ pub async fn sign_in(s: &TestServer, username: &str) -> reqwest::Client {
 
 /// A CSRF token valid for this client (from any page it can load).
 pub async fn csrf(c: &reqwest::Client, s: &TestServer) -> String {
-    let page = c.get(format!("{}/sign-in", s.base)).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(format!("{}/sign-in", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     csrf_of(&page)
 }
 
@@ -95,21 +132,34 @@ pub async fn token(s: &TestServer, username: &str) -> String {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    res.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    res.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 pub async fn agency_id(s: &TestServer, code: &str) -> i64 {
     let code = lienthong_domain::OrgCode::parse(code).unwrap();
-    lienthong_services::org::id_by_code(&s.db, &code).await.unwrap().unwrap()
+    lienthong_services::org::id_by_code(&s.db, &code)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 pub async fn person_id(s: &TestServer, username: &str) -> i64 {
-    lienthong_services::people::by_username(&s.db, username).await.unwrap().unwrap().id
+    lienthong_services::people::by_username(&s.db, username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 /// The agency where a demo person holds their first current role.
 pub async fn agency_of(s: &TestServer, username: &str) -> i64 {
     let id = person_id(s, username).await;
     let today = lienthong_store::time::today();
-    lienthong_services::people::positions(&s.db, id, Some(today)).await.unwrap()[0].agency_id
+    lienthong_services::people::positions(&s.db, id, Some(today))
+        .await
+        .unwrap()[0]
+        .agency_id
 }
