@@ -197,6 +197,58 @@ mod tests {
         }
     }
 
+    /// Keys built at run time (`kind.…`, `role.…`, `reorg.…`) and the error codes
+    /// that the domain and the services hand to the web layer.
+    #[test]
+    fn every_computed_key_and_error_code_exists() {
+        use lienthong_domain::{AgencyKind, ReorganisationKind, Role};
+        let vi = parse_catalog(Lang::Vi.source()).unwrap();
+        let mut keys: Vec<String> = Vec::new();
+        keys.extend(Role::ALL.iter().map(|r| crate::role_key(r).to_owned()));
+        keys.extend(
+            AgencyKind::ALL
+                .iter()
+                .map(|k| format!("kind.{}", k.as_str())),
+        );
+        keys.extend(
+            ["staff", "citizen", "business"]
+                .iter()
+                .map(|k| format!("kind.{k}")),
+        );
+        keys.extend(
+            ReorganisationKind::ALL
+                .iter()
+                .map(|k| format!("reorg.{}", k.as_str())),
+        );
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut codes = Vec::new();
+        for dir in ["domain/src", "services/src"] {
+            collect_error_codes(&root.join(dir), &mut codes);
+        }
+        assert!(codes.len() > 20, "found only {codes:?}");
+        keys.extend(codes);
+        let missing: Vec<_> = keys.iter().filter(|k| !vi.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "missing in vi.toml: {missing:?}");
+    }
+
+    fn collect_error_codes(dir: &std::path::Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect_error_codes(&p, out);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                for part in text.split("\"error.").skip(1) {
+                    if let Some(end) = part.find('"') {
+                        out.push(format!("error.{}", &part[..end]));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn falls_back_to_vietnamese_then_to_the_key() {
         assert_eq!(Tr::new(Lang::En).get("sign_in.title"), "Sign in");
