@@ -14,7 +14,8 @@ use axum::Router;
 use lienthong_store::{BlobStore, Db};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::http::{cookies, error, PageError};
 use crate::i18n::Lang;
@@ -86,7 +87,11 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .route_layer(from_fn(crate::ops::track))
         .with_state(state)
 }

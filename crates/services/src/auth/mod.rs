@@ -37,10 +37,7 @@ impl Principal {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: Some(self.person.id),
-            name: self.person.username.clone(),
-        }
+        self.person.actor()
     }
 }
 
@@ -146,12 +143,8 @@ pub async fn open_session(db: &Db, person: &Person, address: &str) -> Result<Str
         .execute(tx.conn())
         .await?;
     throttle::clear(&mut tx, &format!("account:{}", person.username)).await?;
-    let actor = Actor {
-        id: Some(person.id),
-        name: person.username.clone(),
-    };
     tx.audit(
-        &actor,
+        &person.actor(),
         "auth.sign_in",
         "person",
         person.id,
@@ -186,15 +179,12 @@ pub async fn close_session(
 
 /// The person behind a session cookie, if the session is open.
 pub async fn session_principal(db: &Db, secret: &str) -> Result<Option<Principal>, ServiceError> {
-    let row = sqlx::query("SELECT person_id FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-        .bind(secret_hash(secret))
-        .bind(time::now())
-        .fetch_optional(db.pool())
-        .await?;
-    match row {
-        Some(r) => principal(db, r.try_get(0)?).await,
-        None => Ok(None),
-    }
+    principal_behind(
+        db,
+        "SELECT person_id FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        secret,
+    )
+    .await
 }
 
 pub async fn issue_api_token(db: &Db, person: &Person) -> Result<String, ServiceError> {
@@ -208,24 +198,39 @@ pub async fn issue_api_token(db: &Db, person: &Person) -> Result<String, Service
         .bind(time::timestamp(now + Duration::days(TOKEN_DAYS)))
         .execute(tx.conn())
         .await?;
-    let actor = Actor {
-        id: Some(person.id),
-        name: person.username.clone(),
-    };
-    tx.audit(&actor, "auth.token_issue", "person", person.id, json!({}))
-        .await?;
+    tx.audit(
+        &person.actor(),
+        "auth.token_issue",
+        "person",
+        person.id,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(secret)
 }
 
 /// The person behind a bearer token, if the token is valid.
 pub async fn token_principal(db: &Db, secret: &str) -> Result<Option<Principal>, ServiceError> {
-    let row =
-        sqlx::query("SELECT person_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2")
-            .bind(secret_hash(secret))
-            .bind(time::now())
-            .fetch_optional(db.pool())
-            .await?;
+    principal_behind(
+        db,
+        "SELECT person_id FROM api_tokens WHERE token_hash = $1 AND expires_at > $2",
+        secret,
+    )
+    .await
+}
+
+/// Looks a secret up by its hash with `sql` (binding the hash and now).
+async fn principal_behind(
+    db: &Db,
+    sql: &str,
+    secret: &str,
+) -> Result<Option<Principal>, ServiceError> {
+    let row = sqlx::query(sql)
+        .bind(secret_hash(secret))
+        .bind(time::now())
+        .fetch_optional(db.pool())
+        .await?;
     match row {
         Some(r) => principal(db, r.try_get(0)?).await,
         None => Ok(None),

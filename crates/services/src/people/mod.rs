@@ -24,6 +24,16 @@ pub struct Person {
     pub disabled: bool,
 }
 
+impl Person {
+    /// The person as the author of a change in the audit log.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id),
+            name: self.username.clone(),
+        }
+    }
+}
+
 /// A role held in an agency, with the names a page needs to show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Position {

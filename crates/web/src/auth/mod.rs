@@ -107,13 +107,7 @@ async fn sign_in(
     match auth::check_credentials(&state.db, &form.username, &form.password, &addr).await {
         Ok(person) => {
             let secret = auth::open_session(&state.db, &person, &addr).await?;
-            let cookie = cookies::set(
-                cookies::SESSION,
-                &secret,
-                auth::SESSION_HOURS * 3600,
-                "Lax",
-                state.config.secure_cookies,
-            );
+            let cookie = cookies::session(&secret, state.config.secure_cookies);
             Ok(([(SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
         Err(SignInError::Invalid) => Ok(failed(StatusCode::UNAUTHORIZED, "sign_in.invalid")),
@@ -201,13 +195,7 @@ async fn change_password(
     }
     // Changing the password closed every session, this one included: open a fresh one.
     let secret = auth::open_session(&state.db, &user.principal.person, &addr).await?;
-    let cookie = cookies::set(
-        cookies::SESSION,
-        &secret,
-        auth::SESSION_HOURS * 3600,
-        "Lax",
-        state.config.secure_cookies,
-    );
+    let cookie = cookies::session(&secret, state.config.secure_cookies);
     let page = render(ProfilePage::of(
         &user,
         user.chrome().with_notice(Some("profile.changed")),

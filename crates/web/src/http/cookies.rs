@@ -42,6 +42,17 @@ pub fn set(
         .unwrap_or_else(|_| HeaderValue::from_static("lt_invalid=1; Max-Age=0"))
 }
 
+/// The session cookie, lasting as long as the server-side session.
+pub fn session(secret: &str, secure: bool) -> HeaderValue {
+    set(
+        SESSION,
+        secret,
+        lienthong_services::auth::SESSION_HOURS * 3600,
+        "Lax",
+        secure,
+    )
+}
+
 pub fn clear(name: &str) -> HeaderValue {
     set(name, "", 0, "Lax", false)
 }
