@@ -1,0 +1,1 @@
+//! Working-day calendar (lịch làm việc): being written.
