@@ -47,6 +47,23 @@ pub fn is_any_admin(memberships: &[Membership]) -> bool {
     memberships.iter().any(|m| m.role == Role::Admin)
 }
 
+/// Who may read a document (and know that it exists). A classified document is
+/// readable only by the people explicitly granted; any other document by the
+/// staff of the agency it belongs to.
+pub fn may_read_document(
+    memberships: &[Membership],
+    person_id: i64,
+    document_agency: i64,
+    classified: bool,
+    readers: &[i64],
+) -> bool {
+    if classified {
+        readers.contains(&person_id)
+    } else {
+        is_member_of(memberships, document_agency) || readers.contains(&person_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +117,19 @@ mod tests {
     fn nobody_sees_an_agency_without_ancestry_or_memberships() {
         assert!(!may_view_agency(&[], &[DEPT, PROVINCE]));
         assert!(!may_view_agency(&[m(DEPT, Role::Admin)], &[]));
+    }
+
+    #[test]
+    fn documents_are_read_by_their_agency_and_classified_ones_by_readers_only() {
+        let clerk = [m(DEPT, Role::Clerk)];
+        let admin = [m(PROVINCE, Role::Admin)];
+        assert!(may_read_document(&clerk, 7, DEPT, false, &[]));
+        assert!(!may_read_document(&clerk, 7, OTHER_DEPT, false, &[]));
+        assert!(may_read_document(&clerk, 7, OTHER_DEPT, false, &[7]), "a reader may be granted across agencies");
+        assert!(!may_read_document(&clerk, 7, DEPT, true, &[]), "membership is not enough for classified");
+        assert!(may_read_document(&clerk, 7, DEPT, true, &[7]));
+        assert!(!may_read_document(&admin, 1, DEPT, false, &[]), "administering is not reading");
+        assert!(!may_read_document(&admin, 1, DEPT, true, &[]));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod access;
 pub mod agency;
 pub mod audit;
 pub mod calendar;
+pub mod document;
 pub mod org_code;
 pub mod person;
 pub mod role;

@@ -16,6 +16,9 @@ pub enum ServiceError {
     Forbidden,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The same số/ký hiệu from the same issuer is already registered (ids).
+    #[error("possible duplicate of {0:?}")]
+    Duplicate(Vec<i64>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

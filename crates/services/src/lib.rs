@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod documents;
 pub mod org;
 pub mod people;
 

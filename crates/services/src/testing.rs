@@ -30,3 +30,19 @@ pub async fn databases() -> Vec<TestDb> {
     }
     out
 }
+
+/// A test database with the demo province loaded (each backend).
+pub async fn demo_databases() -> Vec<TestDb> {
+    let dbs = databases().await;
+    for t in &dbs {
+        crate::demo::load(&t.db).await.unwrap();
+    }
+    dbs
+}
+
+/// The principal of a demo person as of today.
+pub async fn principal(db: &Db, username: &str) -> crate::auth::Principal {
+    let person = crate::people::by_username(db, username).await.unwrap().unwrap();
+    let positions = crate::people::positions(db, person.id, Some(lienthong_store::time::today())).await.unwrap();
+    crate::auth::Principal { person, positions }
+}

@@ -43,7 +43,7 @@ impl From<ServiceError> for PageError {
         match e {
             ServiceError::NotFound => PageError::NotFound,
             ServiceError::Forbidden => PageError::Forbidden,
-            ServiceError::Invalid { .. } | ServiceError::Conflict(_) => PageError::BadForm,
+            ServiceError::Invalid { .. } | ServiceError::Conflict(_) | ServiceError::Duplicate(_) => PageError::BadForm,
             ServiceError::Store(e) => PageError::Internal(e.to_string()),
         }
     }
@@ -102,6 +102,8 @@ pub enum ApiError {
     },
     #[error("too many attempts")]
     Throttled,
+    #[error("possible duplicate")]
+    Duplicate(Vec<i64>),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -113,6 +115,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden => ApiError::Forbidden,
             ServiceError::Invalid { field, code } => ApiError::Invalid { field, code },
             ServiceError::Conflict(c) => ApiError::Internal(c.to_owned()),
+            ServiceError::Duplicate(ids) => ApiError::Duplicate(ids),
             ServiceError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
@@ -177,7 +180,10 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let body = json!({"error": {"code": code, "message": message, "field": field}});
+        let mut body = json!({"error": {"code": code, "message": message, "field": field}});
+        if let ApiError::Duplicate(ids) = &self {
+            body["error"]["duplicate_of"] = json!(ids);
+        }
         (status, axum::Json(body)).into_response()
     }
 }
