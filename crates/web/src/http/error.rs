@@ -170,6 +170,9 @@ impl IntoResponse for ApiError {
                 en.get("sign_in.throttled").to_owned(),
                 None,
             ),
+            ApiError::Duplicate(_) => {
+                (StatusCode::CONFLICT, "duplicate", en.get("documents.duplicate").to_owned(), Some("symbol"))
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "API request failed");
                 (
