@@ -144,6 +144,41 @@ impl DocumentType {
         })
     }
 
+    /// The message-catalogue key of the type's name (`doctype.quyet_dinh`).
+    pub fn key(self) -> &'static str {
+        match self {
+            DocumentType::NghiQuyet => "doctype.nghi_quyet",
+            DocumentType::QuyetDinh => "doctype.quyet_dinh",
+            DocumentType::ChiThi => "doctype.chi_thi",
+            DocumentType::QuyChe => "doctype.quy_che",
+            DocumentType::QuyDinh => "doctype.quy_dinh",
+            DocumentType::ThongCao => "doctype.thong_cao",
+            DocumentType::ThongBao => "doctype.thong_bao",
+            DocumentType::HuongDan => "doctype.huong_dan",
+            DocumentType::ChuongTrinh => "doctype.chuong_trinh",
+            DocumentType::KeHoach => "doctype.ke_hoach",
+            DocumentType::PhuongAn => "doctype.phuong_an",
+            DocumentType::DeAn => "doctype.de_an",
+            DocumentType::DuAn => "doctype.du_an",
+            DocumentType::BaoCao => "doctype.bao_cao",
+            DocumentType::BienBan => "doctype.bien_ban",
+            DocumentType::ToTrinh => "doctype.to_trinh",
+            DocumentType::HopDong => "doctype.hop_dong",
+            DocumentType::CongDien => "doctype.cong_dien",
+            DocumentType::BanGhiNho => "doctype.ban_ghi_nho",
+            DocumentType::BanThoaThuan => "doctype.ban_thoa_thuan",
+            DocumentType::GiayUyQuyen => "doctype.giay_uy_quyen",
+            DocumentType::GiayMoi => "doctype.giay_moi",
+            DocumentType::GiayGioiThieu => "doctype.giay_gioi_thieu",
+            DocumentType::GiayNghiPhep => "doctype.giay_nghi_phep",
+            DocumentType::PhieuGui => "doctype.phieu_gui",
+            DocumentType::PhieuChuyen => "doctype.phieu_chuyen",
+            DocumentType::PhieuBao => "doctype.phieu_bao",
+            DocumentType::ThuCong => "doctype.thu_cong",
+            DocumentType::CongVan => "doctype.cong_van",
+        }
+    }
+
     /// The type's name as printed above the subject (tên loại văn bản).
     pub fn name_vi(self) -> &'static str {
         match self {
@@ -193,7 +228,11 @@ impl DocumentType {
         ];
         matchers
             .iter()
-            .find_map(|m| DocumentType::ALL.into_iter().find(|d| forms(*d).into_iter().flatten().any(m)))
+            .find_map(|m| {
+                DocumentType::ALL
+                    .into_iter()
+                    .find(|d| forms(*d).into_iter().flatten().any(m))
+            })
             .ok_or(DocumentError::Type)
     }
 }
@@ -214,6 +253,23 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
+/// A comparable form of an agency's name: folded, with the abbreviations that
+/// clerks type expanded (`Văn phòng UBND tỉnh` = `Văn phòng Ủy ban nhân dân tỉnh`).
+pub fn agency_name_key(name: &str) -> String {
+    fold(name)
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+        .filter(|w| !w.is_empty())
+        .map(|w| match w {
+            "ubnd" => "uy ban nhan dan",
+            "hdnd" => "hoi dong nhan dan",
+            "tt&tt" | "tttt" => "thong tin va truyen thong",
+            "kh&cn" | "khcn" => "khoa hoc va cong nghe",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn fold_char(c: char) -> char {
     const GROUPS: [(&str, char); 12] = [
         ("àáảãạăằắẳẵặâầấẩẫậ", 'a'),
@@ -229,7 +285,11 @@ fn fold_char(c: char) -> char {
         ("ÙÚỦŨỤƯỪỨỬỮỰ", 'u'),
         ("Đ", 'd'),
     ];
-    GROUPS.iter().find(|(set, _)| set.contains(c)).map(|(_, base)| *base).unwrap_or(c)
+    GROUPS
+        .iter()
+        .find(|(set, _)| set.contains(c))
+        .map(|(_, base)| *base)
+        .unwrap_or(c)
 }
 
 /// Độ khẩn.
@@ -247,7 +307,12 @@ pub enum Urgency {
 }
 
 impl Urgency {
-    pub const ALL: [Urgency; 4] = [Urgency::Normal, Urgency::Urgent, Urgency::VeryUrgent, Urgency::Flash];
+    pub const ALL: [Urgency; 4] = [
+        Urgency::Normal,
+        Urgency::Urgent,
+        Urgency::VeryUrgent,
+        Urgency::Flash,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Urgency::Normal => "normal",
@@ -257,7 +322,10 @@ impl Urgency {
         }
     }
     pub fn parse(s: &str) -> Result<Self, DocumentError> {
-        Urgency::ALL.into_iter().find(|u| u.as_str() == s.trim()).ok_or(DocumentError::Urgency)
+        Urgency::ALL
+            .into_iter()
+            .find(|u| u.as_str() == s.trim())
+            .ok_or(DocumentError::Urgency)
     }
 }
 
@@ -277,8 +345,12 @@ pub enum Classification {
 }
 
 impl Classification {
-    pub const ALL: [Classification; 4] =
-        [Classification::Normal, Classification::Confidential, Classification::Secret, Classification::TopSecret];
+    pub const ALL: [Classification; 4] = [
+        Classification::Normal,
+        Classification::Confidential,
+        Classification::Secret,
+        Classification::TopSecret,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Classification::Normal => "normal",
@@ -288,7 +360,10 @@ impl Classification {
         }
     }
     pub fn parse(s: &str) -> Result<Self, DocumentError> {
-        Classification::ALL.into_iter().find(|c| c.as_str() == s.trim()).ok_or(DocumentError::Classification)
+        Classification::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or(DocumentError::Classification)
     }
     pub fn is_classified(self) -> bool {
         self != Classification::Normal
@@ -342,28 +417,42 @@ impl DocumentSymbol {
         }
         let (number, notation) = s.split_once('/').ok_or(DocumentError::Symbol)?;
         let (number, notation) = (number.trim(), notation.trim());
-        let number_ok = !number.is_empty() && number.len() <= 11 && number.chars().all(|c| c.is_ascii_digit());
+        let number_ok =
+            !number.is_empty() && number.len() <= 11 && number.chars().all(|c| c.is_ascii_digit());
         let notation_ok = !notation.is_empty()
             && notation.chars().count() <= 30
             && notation.chars().any(|c| c.is_alphabetic())
-            && notation.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '/' | '&' | '.'))
+            && notation
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '/' | '&' | '.'))
             && !notation.starts_with(['-', '/'])
             && !notation.ends_with(['-', '/']);
         if !number_ok || !notation_ok {
             return Err(DocumentError::Symbol);
         }
-        Ok(DocumentSymbol { number: number.to_owned(), notation: notation.to_owned() })
+        Ok(DocumentSymbol {
+            number: number.to_owned(),
+            notation: notation.to_owned(),
+        })
     }
 
     /// Builds the symbol of an outgoing document (ND 30 Appendix I):
     /// `15/QĐ-SKHCN`, or for a công văn `215/SKHCN-VP` (issuer, then drafting unit).
-    pub fn for_outgoing(number: u32, doc_type: DocumentType, issuer: &str, drafting_unit: &str) -> Self {
+    pub fn for_outgoing(
+        number: u32,
+        doc_type: DocumentType,
+        issuer: &str,
+        drafting_unit: &str,
+    ) -> Self {
         let notation = match doc_type.abbreviation() {
             Some(abbr) => format!("{abbr}-{issuer}"),
             None if drafting_unit.is_empty() => issuer.to_owned(),
             None => format!("{issuer}-{drafting_unit}"),
         };
-        DocumentSymbol { number: number.to_string(), notation }
+        DocumentSymbol {
+            number: number.to_string(),
+            notation,
+        }
     }
 
     pub fn number(&self) -> &str {
@@ -376,7 +465,11 @@ impl DocumentSymbol {
 
     /// The same symbol written with or without diacritics compares equal (`QD` vs `QĐ`).
     pub fn folded(&self) -> String {
-        format!("{}/{}", self.number.trim_start_matches('0'), fold(&self.notation))
+        format!(
+            "{}/{}",
+            self.number.trim_start_matches('0'),
+            fold(&self.notation)
+        )
     }
 }
 
@@ -406,7 +499,11 @@ impl Subject {
 /// Which yearly series of a register a document is numbered on (ND 30 art. 15):
 /// classified documents have their own series; legal normative documents
 /// (văn bản quy phạm pháp luật) one per type; everything else shares one.
-pub fn numbering_series(doc_type: DocumentType, legal_normative: bool, classification: Classification) -> String {
+pub fn numbering_series(
+    doc_type: DocumentType,
+    legal_normative: bool,
+    classification: Classification,
+) -> String {
     if classification.is_classified() {
         "MAT".to_owned()
     } else if legal_normative {
@@ -431,7 +528,10 @@ mod tests {
         }
         assert_eq!(DocumentType::parse("QD"), Ok(DocumentType::QuyetDinh));
         assert_eq!(DocumentType::parse("qđ"), Ok(DocumentType::QuyetDinh));
-        assert_eq!(DocumentType::parse(" quyet dinh "), Ok(DocumentType::QuyetDinh));
+        assert_eq!(
+            DocumentType::parse(" quyet dinh "),
+            Ok(DocumentType::QuyetDinh)
+        );
         assert_eq!(DocumentType::parse("QyĐ"), Ok(DocumentType::QuyDinh));
         assert_eq!(DocumentType::parse("Công văn"), Ok(DocumentType::CongVan));
         assert_eq!(DocumentType::parse("XYZ"), Err(DocumentError::Type));
@@ -447,12 +547,46 @@ mod tests {
     fn symbols_parse_as_written_in_the_wild() {
         let s = DocumentSymbol::parse("12/QĐ-UBND").unwrap();
         assert_eq!((s.number(), s.notation()), ("12", "QĐ-UBND"));
-        assert_eq!(DocumentSymbol::parse("Số: 215/SKHCN-VP").unwrap().to_string(), "215/SKHCN-VP");
-        assert_eq!(DocumentSymbol::parse(" 7816/VPCP-TTĐT ").unwrap().notation(), "VPCP-TTĐT");
-        assert_eq!(DocumentSymbol::parse("123/2024/NĐ-CP").unwrap().notation(), "2024/NĐ-CP");
-        assert_eq!(DocumentSymbol::parse("01/TTr-STTTT&SKHCN").unwrap().number(), "01");
-        for bad in ["", "12", "/QĐ-UBND", "12/", "QĐ/UBND", "12/QĐ UBND", "12/-UBND", "12/2024", "123456789012/QĐ", "12/QĐ-", "a1/QĐ"] {
-            assert_eq!(DocumentSymbol::parse(bad), Err(DocumentError::Symbol), "{bad:?}");
+        assert_eq!(
+            DocumentSymbol::parse("Số: 215/SKHCN-VP")
+                .unwrap()
+                .to_string(),
+            "215/SKHCN-VP"
+        );
+        assert_eq!(
+            DocumentSymbol::parse(" 7816/VPCP-TTĐT ")
+                .unwrap()
+                .notation(),
+            "VPCP-TTĐT"
+        );
+        assert_eq!(
+            DocumentSymbol::parse("123/2024/NĐ-CP").unwrap().notation(),
+            "2024/NĐ-CP"
+        );
+        assert_eq!(
+            DocumentSymbol::parse("01/TTr-STTTT&SKHCN")
+                .unwrap()
+                .number(),
+            "01"
+        );
+        for bad in [
+            "",
+            "12",
+            "/QĐ-UBND",
+            "12/",
+            "QĐ/UBND",
+            "12/QĐ UBND",
+            "12/-UBND",
+            "12/2024",
+            "123456789012/QĐ",
+            "12/QĐ-",
+            "a1/QĐ",
+        ] {
+            assert_eq!(
+                DocumentSymbol::parse(bad),
+                Err(DocumentError::Symbol),
+                "{bad:?}"
+            );
         }
         let long = format!("1/{}", "A".repeat(31));
         assert!(DocumentSymbol::parse(&long).is_err());
@@ -463,29 +597,64 @@ mod tests {
         let a = DocumentSymbol::parse("012/QĐ-UBND").unwrap();
         let b = DocumentSymbol::parse("12/QD-UBND").unwrap();
         assert_eq!(a.folded(), b.folded());
-        assert_ne!(a.folded(), DocumentSymbol::parse("12/QĐ-SKHCN").unwrap().folded());
+        assert_ne!(
+            a.folded(),
+            DocumentSymbol::parse("12/QĐ-SKHCN").unwrap().folded()
+        );
     }
 
     #[test]
     fn outgoing_symbols_follow_nd30() {
-        assert_eq!(DocumentSymbol::for_outgoing(15, DocumentType::QuyetDinh, "SKHCN", "VP").to_string(), "15/QĐ-SKHCN");
-        assert_eq!(DocumentSymbol::for_outgoing(215, DocumentType::CongVan, "SKHCN", "VP").to_string(), "215/SKHCN-VP");
-        assert_eq!(DocumentSymbol::for_outgoing(3, DocumentType::CongVan, "UBND", "").to_string(), "3/UBND");
-        assert_eq!(DocumentSymbol::for_outgoing(9, DocumentType::ToTrinh, "SKHCN", "VP").to_string(), "9/TTr-SKHCN");
+        assert_eq!(
+            DocumentSymbol::for_outgoing(15, DocumentType::QuyetDinh, "SKHCN", "VP").to_string(),
+            "15/QĐ-SKHCN"
+        );
+        assert_eq!(
+            DocumentSymbol::for_outgoing(215, DocumentType::CongVan, "SKHCN", "VP").to_string(),
+            "215/SKHCN-VP"
+        );
+        assert_eq!(
+            DocumentSymbol::for_outgoing(3, DocumentType::CongVan, "UBND", "").to_string(),
+            "3/UBND"
+        );
+        assert_eq!(
+            DocumentSymbol::for_outgoing(9, DocumentType::ToTrinh, "SKHCN", "VP").to_string(),
+            "9/TTr-SKHCN"
+        );
         for t in DocumentType::ALL {
             let built = DocumentSymbol::for_outgoing(1, t, "SKHCN", "VP");
-            assert_eq!(DocumentSymbol::parse(&built.to_string()), Ok(built), "{t:?} symbols parse back");
+            assert_eq!(
+                DocumentSymbol::parse(&built.to_string()),
+                Ok(built),
+                "{t:?} symbols parse back"
+            );
         }
     }
 
     #[test]
     fn numbering_series() {
         use super::numbering_series as series;
-        assert_eq!(series(DocumentType::CongVan, false, Classification::Normal), "");
-        assert_eq!(series(DocumentType::QuyetDinh, false, Classification::Normal), "");
-        assert_eq!(series(DocumentType::QuyetDinh, true, Classification::Normal), "QPPL-QĐ");
-        assert_eq!(series(DocumentType::NghiQuyet, true, Classification::Normal), "QPPL-NQ");
-        for c in [Classification::Confidential, Classification::Secret, Classification::TopSecret] {
+        assert_eq!(
+            series(DocumentType::CongVan, false, Classification::Normal),
+            ""
+        );
+        assert_eq!(
+            series(DocumentType::QuyetDinh, false, Classification::Normal),
+            ""
+        );
+        assert_eq!(
+            series(DocumentType::QuyetDinh, true, Classification::Normal),
+            "QPPL-QĐ"
+        );
+        assert_eq!(
+            series(DocumentType::NghiQuyet, true, Classification::Normal),
+            "QPPL-NQ"
+        );
+        for c in [
+            Classification::Confidential,
+            Classification::Secret,
+            Classification::TopSecret,
+        ] {
             assert_eq!(series(DocumentType::QuyetDinh, true, c), "MAT");
             assert!(c.is_classified());
         }
@@ -512,5 +681,14 @@ mod tests {
         assert!(Subject::parse(&"ữ".repeat(500)).is_ok());
         assert!(Subject::parse(&"ữ".repeat(501)).is_err());
         assert_eq!(fold("Quyết Định ĐÔNG"), "quyet dinh dong");
+        assert_eq!(
+            agency_name_key("Văn phòng UBND tỉnh"),
+            agency_name_key("Văn phòng Ủy ban nhân dân  tỉnh")
+        );
+        assert_eq!(
+            agency_name_key("Sở KH&CN"),
+            agency_name_key("Sở Khoa học và Công nghệ")
+        );
+        assert_ne!(agency_name_key("Sở Y tế"), agency_name_key("Sở Tài chính"));
     }
 }

@@ -42,7 +42,12 @@ pub async fn demo_databases() -> Vec<TestDb> {
 
 /// The principal of a demo person as of today.
 pub async fn principal(db: &Db, username: &str) -> crate::auth::Principal {
-    let person = crate::people::by_username(db, username).await.unwrap().unwrap();
-    let positions = crate::people::positions(db, person.id, Some(lienthong_store::time::today())).await.unwrap();
+    let person = crate::people::by_username(db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let positions = crate::people::positions(db, person.id, Some(lienthong_store::time::today()))
+        .await
+        .unwrap();
     crate::auth::Principal { person, positions }
 }

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::auth::routes())
         .merge(crate::dashboard::routes())
+        .merge(crate::documents::routes())
         .merge(crate::admin::routes())
         .merge(crate::ops::routes())
         .route("/lang", get(switch_language))

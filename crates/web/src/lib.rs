@@ -3,6 +3,7 @@
 //!
 //! - `auth/`: sign-in, sign-out, account page, API tokens, `/api/v1/me`
 //! - `dashboard/`: the home page with one panel per role
+//! - `documents/`: the incoming register, registering documents, downloads, API
 //! - `admin/`: agencies, units, reorganisation, staff, audit log
 //! - `ops/`: `/healthz`, `/metrics`
 //! - `http/`: cookies, CSRF, extractors, localized errors, page chrome
@@ -12,6 +13,7 @@ mod admin;
 mod app;
 mod auth;
 mod dashboard;
+mod documents;
 pub mod http;
 pub mod i18n;
 mod ops;

@@ -25,6 +25,10 @@ enum Access {
     ApiToken,
     /// API: bearer token of an administrator of the agency in the path.
     ApiAdmin,
+    /// Staff of the agency (pages); outsiders get the status given.
+    Member(u16),
+    /// Staff of the agency (API); outsiders get the status given.
+    ApiMember(u16),
 }
 
 /// Every route of the application. `{id}` is the target agency or person.
@@ -59,6 +63,23 @@ const ROUTES: &[(&str, &str, Access)] = &[
         Access::Admin,
     ),
     ("POST", "/admin/people/{id}/password", Access::Admin),
+    ("GET", "/documents/incoming", Access::Member(403)),
+    ("POST", "/documents/incoming", Access::Member(403)),
+    ("GET", "/documents/incoming/new", Access::Member(403)),
+    ("GET", "/documents/{id}", Access::Member(404)),
+    (
+        "GET",
+        "/documents/{id}/attachments/{attachment}",
+        Access::Member(404),
+    ),
+    ("POST", "/api/v1/documents/incoming", Access::ApiMember(403)),
+    ("GET", "/api/v1/documents", Access::ApiMember(403)),
+    ("GET", "/api/v1/documents/{id}", Access::ApiMember(404)),
+    (
+        "GET",
+        "/api/v1/documents/{id}/attachments/{attachment}",
+        Access::ApiMember(404),
+    ),
     ("GET", "/admin/audit", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
 ];
@@ -98,6 +119,8 @@ struct Targets {
     person: i64,
     position: i64,
     commune: i64,
+    document: i64,
+    attachment: i64,
 }
 
 async fn targets(s: &TestServer) -> Targets {
@@ -106,11 +129,15 @@ async fn targets(s: &TestServer) -> Targets {
         .await
         .unwrap()[0]
         .id;
+    let agency = agency_of(s, "giamdoc.skhcn").await;
+    let (document, attachment) = department_document(s, agency).await;
     Targets {
-        agency: agency_of(s, "giamdoc.skhcn").await,
+        agency,
         person,
         position,
         commune: agency_of(s, "vanthu.xa").await,
+        document,
+        attachment,
     }
 }
 
@@ -151,12 +178,126 @@ async fn commune_admin(s: &TestServer, commune: i64) -> String {
 fn path_for(template: &str, t: &Targets) -> String {
     let id = if template.starts_with("/admin/people") {
         t.person
+    } else if template.contains("documents/{id}") {
+        t.document
     } else {
         t.agency
     };
-    template
+    let path = template
         .replace("{id}", &id.to_string())
         .replace("{position}", &t.position.to_string())
+        .replace("{attachment}", &t.attachment.to_string());
+    // Pages that work on "your agency" are asked, explicitly, for the department.
+    match template {
+        "/documents/incoming"
+        | "/documents/incoming/new"
+        | "/api/v1/documents"
+        | "/api/v1/documents/incoming" => {
+            format!("{path}?agency={}", t.agency)
+        }
+        _ => path,
+    }
+}
+
+/// Sends a route's request: GET, a urlencoded form, or the multipart registration form.
+async fn send(
+    c: &reqwest::Client,
+    method: &str,
+    url: &str,
+    template: &str,
+    t: &Targets,
+    csrf: &str,
+    token: Option<&str>,
+) -> reqwest::Response {
+    let req = match (method, template) {
+        ("GET", _) => c.get(url),
+        // Refused before the body is read, so don't race a large upload against it.
+        ("POST", _) if csrf.is_empty() => c.post(url),
+        ("POST", "/documents/incoming") => {
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", csrf.to_owned())
+                .text("agency_id", t.agency.to_string())
+                .text("issuer", "Bộ Nội vụ")
+                .text("symbol", "1/TB-LA")
+                .text("issued_on", "2026-01-01")
+                .text("doc_type", "TB")
+                .text("subject", "Văn bản lạ")
+                .text("urgency", "normal")
+                .text("classification", "normal")
+                .text("arrived_on", "2026-01-02");
+            c.post(url).multipart(form)
+        }
+        ("POST", "/api/v1/documents/incoming") => c.post(url).json(&serde_json::json!({
+            "issuer": "Bộ Nội vụ", "symbol": "1/TB-LA", "issued_on": "2026-01-01", "type": "TB", "subject": "Văn bản lạ"})),
+        _ => c.post(url).form(&form_for(template, t, csrf)),
+    };
+    let req = match token {
+        Some(tok) => req.bearer_auth(tok),
+        None => req,
+    };
+    req.send().await.unwrap()
+}
+
+/// A document of the department with an attachment, registered once per server.
+async fn department_document(s: &TestServer, agency: i64) -> (i64, i64) {
+    use lienthong_domain::document::*;
+    use lienthong_services::documents;
+    let clerk = principal(s, "vanthu.skhcn").await;
+    let (rows, _) = documents::list_register(
+        &s.db,
+        &clerk,
+        agency,
+        Direction::Incoming,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let id = match rows.iter().find(|r| r.symbol == "77/KH-ACCESS") {
+        Some(r) => r.id,
+        None => {
+            let dir = tempfile::tempdir().unwrap().keep();
+            let blobs = lienthong_store::BlobStore::filesystem(&dir).unwrap();
+            let new = documents::NewIncoming {
+                register_id: None,
+                issuer: documents::Issuer {
+                    agency_id: None,
+                    name: "Bộ Nội vụ".into(),
+                },
+                symbol: DocumentSymbol::parse("77/KH-ACCESS").unwrap(),
+                issued_on: time::today(),
+                doc_type: DocumentType::KeHoach,
+                subject: Subject::parse("Kế hoạch kiểm tra quyền truy cập").unwrap(),
+                urgency: Urgency::Normal,
+                classification: Classification::Normal,
+                page_count: None,
+                due_on: None,
+                signer_name: String::new(),
+                arrived_on: time::today(),
+                note: String::new(),
+                allow_duplicate: true,
+                readers: vec![],
+                attachments: vec![documents::Upload {
+                    file_name: "kh.pdf".into(),
+                    bytes: bytes::Bytes::from_static(b"%PDF-1.4\n"),
+                    claimed_type: None,
+                }],
+            };
+            documents::register_incoming(&s.db, &blobs, &clerk, agency, new)
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let doc = documents::get(&s.db, &clerk, id).await.unwrap();
+    (id, doc.attachments[0].id)
+}
+
+async fn principal(s: &TestServer, username: &str) -> lienthong_services::auth::Principal {
+    let person = people::by_username(&s.db, username).await.unwrap().unwrap();
+    let positions = people::positions(&s.db, person.id, Some(time::today()))
+        .await
+        .unwrap();
+    lienthong_services::auth::Principal { person, positions }
 }
 
 /// A well-formed body for each state-changing route, aimed at the department.
@@ -240,6 +381,7 @@ async fn the_wrong_people_can_neither_read_nor_change_another_agencys_data() {
         for who in ["vanthu.xa", admin_of_commune.as_str()] {
             let c = sign_in(s, who).await;
             let csrf = common::csrf(&c, s).await;
+            let api_token = token(s, who).await;
             for (method, template, access) in ROUTES {
                 // Public routes and one's own account are not another agency's data
                 // (and signing out here would end the walk).
@@ -247,17 +389,13 @@ async fn the_wrong_people_can_neither_read_nor_change_another_agencys_data() {
                     continue;
                 }
                 let url = format!("{}{}", s.base, path_for(template, &t));
-                let res = match *method {
-                    "GET" => c.get(&url).send().await.unwrap(),
-                    _ => c
-                        .post(&url)
-                        .form(&form_for(template, &t, &csrf))
-                        .send()
-                        .await
-                        .unwrap(),
-                };
+                let token = matches!(access, Access::ApiMember(_)).then_some(api_token.as_str());
+                let res = send(&c, method, &url, template, &t, &csrf, token).await;
                 let status = res.status().as_u16();
                 match access {
+                    Access::Member(expected) | Access::ApiMember(expected) => {
+                        assert_eq!(status, *expected, "{who} {method} {template}")
+                    }
                     Access::Admin if who == "vanthu.xa" => {
                         assert_eq!(status, 403, "{who} {method} {template}")
                     }
@@ -305,27 +443,18 @@ async fn nobody_signed_in_is_sent_to_sign_in_or_gets_401() {
     for s in servers() {
         let t = targets(s).await;
         let c = client();
-        let csrf = common::csrf(&c, s).await;
         for (method, template, access) in ROUTES {
             let url = format!("{}{}", s.base, path_for(template, &t));
-            let res = match *method {
-                "GET" => c.get(&url).send().await.unwrap(),
-                _ => c
-                    .post(&url)
-                    .form(&form_for(template, &t, &csrf))
-                    .send()
-                    .await
-                    .unwrap(),
-            };
+            let res = send(&c, method, &url, template, &t, "", None).await;
             match access {
-                Access::SignedIn | Access::Admin | Access::ProvinceAdmin => {
+                Access::SignedIn | Access::Admin | Access::ProvinceAdmin | Access::Member(_) => {
                     assert_eq!(res.status(), 303, "{method} {template}");
                     assert!(res.headers()["location"]
                         .to_str()
                         .unwrap()
                         .starts_with("/sign-in?next="));
                 }
-                Access::ApiToken | Access::ApiAdmin => {
+                Access::ApiToken | Access::ApiAdmin | Access::ApiMember(_) => {
                     assert_eq!(res.status(), 401, "{method} {template}")
                 }
                 Access::Public => assert!(res.status().as_u16() < 500, "{method} {template}"),

@@ -53,23 +53,42 @@ fn clean_file_name(name: &str) -> String {
 }
 
 /// Checks and stores every upload; nothing is written to the database yet.
-pub(crate) async fn store_all(blobs: &BlobStore, uploads: &[Upload]) -> Result<Vec<Stored>, ServiceError> {
+pub(crate) async fn store_all(
+    blobs: &BlobStore,
+    uploads: &[Upload],
+) -> Result<Vec<Stored>, ServiceError> {
     let mut out = Vec::with_capacity(uploads.len());
     for u in uploads {
         if u.bytes.is_empty() {
-            return Err(ServiceError::Invalid { field: "attachments", code: "error.file_empty" });
+            return Err(ServiceError::Invalid {
+                field: "attachments",
+                code: "error.file_empty",
+            });
         }
         if u.bytes.len() > MAX_ATTACHMENT_BYTES {
-            return Err(ServiceError::Invalid { field: "attachments", code: "error.file_too_large" });
+            return Err(ServiceError::Invalid {
+                field: "attachments",
+                code: "error.file_too_large",
+            });
         }
         let bytes = u.bytes.clone();
         let (content_type, text) = tokio::task::spawn_blocking(move || inspect(&bytes))
             .await
             .map_err(|_| ServiceError::Conflict("file inspection failed"))?;
-        if u.claimed_type.as_deref().is_some_and(|c| c == "application/pdf") && content_type != "application/pdf" {
-            return Err(ServiceError::Invalid { field: "attachments", code: "error.file_not_pdf" });
+        if u.claimed_type
+            .as_deref()
+            .is_some_and(|c| c == "application/pdf")
+            && content_type != "application/pdf"
+        {
+            return Err(ServiceError::Invalid {
+                field: "attachments",
+                code: "error.file_not_pdf",
+            });
         }
-        let id = blobs.put(u.bytes.clone()).await.map_err(|e| ServiceError::Conflict(blob_error(e)))?;
+        let id = blobs
+            .put(u.bytes.clone())
+            .await
+            .map_err(|e| ServiceError::Conflict(blob_error(e)))?;
         out.push(Stored {
             file_name: clean_file_name(&u.file_name),
             sha256: id.as_str().to_owned(),
@@ -86,7 +105,11 @@ fn blob_error(e: lienthong_store::BlobError) -> &'static str {
     "blob store unavailable"
 }
 
-pub(crate) async fn insert_rows(tx: &mut WriteTx, document_id: i64, files: &[Stored]) -> Result<(), ServiceError> {
+pub(crate) async fn insert_rows(
+    tx: &mut WriteTx,
+    document_id: i64,
+    files: &[Stored],
+) -> Result<(), ServiceError> {
     let now = time::now();
     for (position, f) in files.iter().enumerate() {
         sqlx::query(
@@ -144,7 +167,13 @@ pub async fn attachment(
     let agency: i64 = row.try_get(5)?;
     let classified = row.try_get::<String, _>(6)? != "normal";
     let readers = super::queries::readers(db, document_id).await?;
-    if !access::may_read_document(&who.memberships(), who.person.id, agency, classified, &readers) {
+    if !access::may_read_document(
+        &who.memberships(),
+        who.person.id,
+        agency,
+        classified,
+        &readers,
+    ) {
         // Not "forbidden": a classified document's existence is not revealed.
         return Err(ServiceError::NotFound);
     }
@@ -155,8 +184,12 @@ pub async fn attachment(
         size: row.try_get(3)?,
         sha256: row.try_get(4)?,
     };
-    let id = BlobId::parse(&meta.sha256).map_err(|_| ServiceError::Conflict("stored blob id is malformed"))?;
-    let bytes = blobs.get(&id).await.map_err(|e| ServiceError::Conflict(blob_error(e)))?;
+    let id = BlobId::parse(&meta.sha256)
+        .map_err(|_| ServiceError::Conflict("stored blob id is malformed"))?;
+    let bytes = blobs
+        .get(&id)
+        .await
+        .map_err(|e| ServiceError::Conflict(blob_error(e)))?;
     Ok((meta, bytes))
 }
 
@@ -166,7 +199,10 @@ mod tests {
 
     #[test]
     fn file_names_lose_paths_and_control_characters() {
-        assert_eq!(clean_file_name("C:\\Users\\vt\\Quyết định 12.pdf"), "Quyết định 12.pdf");
+        assert_eq!(
+            clean_file_name("C:\\Users\\vt\\Quyết định 12.pdf"),
+            "Quyết định 12.pdf"
+        );
         assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
         assert_eq!(clean_file_name("a\u{0}b\nc.pdf"), "abc.pdf");
         assert_eq!(clean_file_name("  "), "tep-dinh-kem");

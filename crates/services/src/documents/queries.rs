@@ -20,7 +20,10 @@ pub(crate) async fn readers(db: &Db, document_id: i64) -> Result<Vec<i64>, Servi
         .bind(document_id)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?)
 }
 
 /// One document, if `who` may read it. Anyone else gets `NotFound`, so that a
@@ -38,8 +41,13 @@ pub async fn get(db: &Db, who: &Principal, id: i64) -> Result<Document, ServiceE
     .ok_or(ServiceError::NotFound)?;
     let agency_id: i64 = r.try_get(1)?;
     let classification: String = r.try_get(14)?;
-    if !access::may_read_document(&who.memberships(), who.person.id, agency_id, classification != "normal", &readers(db, id).await?)
-    {
+    if !access::may_read_document(
+        &who.memberships(),
+        who.person.id,
+        agency_id,
+        classification != "normal",
+        &readers(db, id).await?,
+    ) {
         return Err(ServiceError::NotFound);
     }
     let attachments = sqlx::query(
@@ -59,13 +67,22 @@ pub async fn get(db: &Db, who: &Principal, id: i64) -> Result<Document, ServiceE
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let events = sqlx::query("SELECT at, actor, kind, detail FROM document_events WHERE document_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?
-        .iter()
-        .map(|e| Ok(Event { at: e.try_get(0)?, actor: e.try_get(1)?, kind: e.try_get(2)?, detail: e.try_get(3)? }))
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let events = sqlx::query(
+        "SELECT at, actor, kind, detail FROM document_events WHERE document_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|e| {
+        Ok(Event {
+            at: e.try_get(0)?,
+            actor: e.try_get(1)?,
+            kind: e.try_get(2)?,
+            detail: e.try_get(3)?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Document {
         id,
         agency_id,
@@ -142,7 +159,10 @@ pub async fn list_register(
         Direction::Incoming => "d.arrived_on",
         Direction::Outgoing => "d.issued_on",
     };
-    let issuer_like = f.issuer.as_ref().map(|i| format!("%{}%", i.trim().replace(['%', '_'], "")));
+    let issuer_like = f
+        .issuer
+        .as_ref()
+        .map(|i| format!("%{}%", i.trim().replace(['%', '_'], "")));
     let sql = format!(
         "SELECT d.id, d.number, d.arrived_on, d.issuer_name, d.symbol, d.issued_on, d.doc_type, d.subject, d.urgency,
                 d.classification, d.status, d.note,

@@ -5,7 +5,8 @@
 use chrono::{Datelike, NaiveDate};
 use lienthong_domain::access;
 use lienthong_domain::document::{
-    fold, numbering_series, Classification, Direction, DocumentSymbol, DocumentType, Subject, Urgency,
+    agency_name_key, numbering_series, Classification, Direction, DocumentSymbol, DocumentType,
+    Subject, Urgency,
 };
 use lienthong_domain::Role;
 use lienthong_store::{time, BlobStore, Db, WriteTx};
@@ -30,7 +31,7 @@ impl Issuer {
     fn key(&self) -> String {
         match self.agency_id {
             Some(id) => format!("agency:{id}"),
-            None => format!("name:{}", fold(self.name.trim())),
+            None => format!("name:{}", agency_name_key(&self.name)),
         }
     }
 }
@@ -76,7 +77,11 @@ pub struct RegisterInfo {
 
 /// The agency's registers for a direction, creating the two default ones (ordinary
 /// and classified) the first time.
-pub async fn registers(db: &Db, agency_id: i64, direction: Direction) -> Result<Vec<RegisterInfo>, ServiceError> {
+pub async fn registers(
+    db: &Db,
+    agency_id: i64,
+    direction: Direction,
+) -> Result<Vec<RegisterInfo>, ServiceError> {
     let found = read_registers(db, agency_id, direction).await?;
     if !found.is_empty() {
         return Ok(found);
@@ -87,24 +92,39 @@ pub async fn registers(db: &Db, agency_id: i64, direction: Direction) -> Result<
     read_registers(db, agency_id, direction).await
 }
 
-async fn read_registers(db: &Db, agency_id: i64, direction: Direction) -> Result<Vec<RegisterInfo>, ServiceError> {
+async fn read_registers(
+    db: &Db,
+    agency_id: i64,
+    direction: Direction,
+) -> Result<Vec<RegisterInfo>, ServiceError> {
     let rows = sqlx::query("SELECT id, name, classified FROM registers WHERE agency_id = $1 AND direction = $2 ORDER BY classified, id")
         .bind(agency_id)
         .bind(direction.as_str())
         .fetch_all(db.pool())
         .await?;
     rows.iter()
-        .map(|r| Ok(RegisterInfo { id: r.try_get(0)?, name: r.try_get(1)?, classified: r.try_get::<i64, _>(2)? != 0 }))
+        .map(|r| {
+            Ok(RegisterInfo {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                classified: r.try_get::<i64, _>(2)? != 0,
+            })
+        })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
 
-async fn ensure_default_registers(tx: &mut WriteTx, agency_id: i64, direction: Direction) -> Result<(), ServiceError> {
-    let exists = sqlx::query("SELECT 1 FROM registers WHERE agency_id = $1 AND direction = $2 LIMIT 1")
-        .bind(agency_id)
-        .bind(direction.as_str())
-        .fetch_optional(tx.conn())
-        .await?;
+async fn ensure_default_registers(
+    tx: &mut WriteTx,
+    agency_id: i64,
+    direction: Direction,
+) -> Result<(), ServiceError> {
+    let exists =
+        sqlx::query("SELECT 1 FROM registers WHERE agency_id = $1 AND direction = $2 LIMIT 1")
+            .bind(agency_id)
+            .bind(direction.as_str())
+            .fetch_optional(tx.conn())
+            .await?;
     if exists.is_some() {
         return Ok(());
     }
@@ -126,7 +146,12 @@ async fn ensure_default_registers(tx: &mut WriteTx, agency_id: i64, direction: D
 }
 
 /// Takes the next number of a register's series for a year, in the caller's transaction.
-pub(crate) async fn next_number(tx: &mut WriteTx, register_id: i64, year: i64, series: &str) -> Result<i64, ServiceError> {
+pub(crate) async fn next_number(
+    tx: &mut WriteTx,
+    register_id: i64,
+    year: i64,
+    series: &str,
+) -> Result<i64, ServiceError> {
     sqlx::query(
         "INSERT INTO register_counters (register_id, year, series, last_number) VALUES ($1, $2, $3, 0)
          ON CONFLICT (register_id, year, series) DO NOTHING",
@@ -161,11 +186,17 @@ pub async fn register_incoming(
     }
     if let Some(due) = new.due_on {
         if due < new.issued_on {
-            return Err(ServiceError::Invalid { field: "due_on", code: "error.due_before_issue" });
+            return Err(ServiceError::Invalid {
+                field: "due_on",
+                code: "error.due_before_issue",
+            });
         }
     }
     if new.arrived_on < new.issued_on {
-        return Err(ServiceError::Invalid { field: "arrived_on", code: "error.arrival_before_issue" });
+        return Err(ServiceError::Invalid {
+            field: "arrived_on",
+            code: "error.arrival_before_issue",
+        });
     }
     // Blobs first: a crash after this leaves only unreferenced blobs (swept later),
     // never a row pointing at a missing file.
@@ -196,7 +227,10 @@ pub async fn register_incoming(
         .await?
         .ok_or(ServiceError::Invalid { field: "register_id", code: "error.register" })?;
     if (register.try_get::<i64, _>(0)? != 0) != classified {
-        return Err(ServiceError::Invalid { field: "register_id", code: "error.register_classification" });
+        return Err(ServiceError::Invalid {
+            field: "register_id",
+            code: "error.register_classification",
+        });
     }
 
     if !new.allow_duplicate {
@@ -274,10 +308,26 @@ pub async fn register_incoming(
                         "issuer": new.issuer.name.trim(), "attachments": files.len()});
     add_event(&mut tx, id, who, "registered", &detail).await?;
     // Classified subjects stay out of the audit log's readable text.
-    let audited = if classified { json!({"arrival_number": number, "classification": new.classification.as_str()}) } else { detail };
-    tx.audit(&who.actor(), "document.register_incoming", "document", id, audited).await?;
+    let audited = if classified {
+        json!({"arrival_number": number, "classification": new.classification.as_str()})
+    } else {
+        detail
+    };
+    tx.audit(
+        &who.actor(),
+        "document.register_incoming",
+        "document",
+        id,
+        audited,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Registered { id, arrival_number: number, year, register_id })
+    Ok(Registered {
+        id,
+        arrival_number: number,
+        year,
+        register_id,
+    })
 }
 
 /// Appends a step to a document's timeline.

@@ -185,7 +185,7 @@ async fn create_agency(
             errors.add("valid_from", "error.required");
             None
         }
-        Err(()) => {
+        Err(crate::http::form::InvalidDate) => {
             errors.add("valid_from", "error.date");
             None
         }

@@ -259,7 +259,7 @@ async fn add_position(
         .ok();
     let valid_from: Option<NaiveDate> = match parse_date_field(&form.valid_from) {
         Ok(d) => Some(d.unwrap_or_else(time::today)),
-        Err(()) => {
+        Err(crate::http::form::InvalidDate) => {
             errors.add("valid_from", "error.date");
             None
         }

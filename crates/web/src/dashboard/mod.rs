@@ -57,10 +57,25 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
                     ("/admin/audit", "nav.audit"),
                 ],
             ),
-            Role::Clerk => ("dashboard.clerk", vec![]),
-            Role::Leader => ("dashboard.leader", vec![]),
-            Role::UnitHead => ("dashboard.unit_head", vec![]),
-            Role::Specialist => ("dashboard.specialist", vec![]),
+            Role::Clerk => (
+                "dashboard.clerk",
+                vec![
+                    ("/documents/incoming/new", "documents.new_incoming"),
+                    ("/documents/incoming", "documents.incoming"),
+                ],
+            ),
+            Role::Leader => (
+                "dashboard.leader",
+                vec![("/documents/incoming", "documents.incoming")],
+            ),
+            Role::UnitHead => (
+                "dashboard.unit_head",
+                vec![("/documents/incoming", "documents.incoming")],
+            ),
+            Role::Specialist => (
+                "dashboard.specialist",
+                vec![("/documents/incoming", "documents.incoming")],
+            ),
             Role::OneStopOfficer => ("dashboard.one_stop_officer", vec![]),
             Role::Editor => ("dashboard.editor", vec![]),
         };

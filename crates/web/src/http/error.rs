@@ -43,7 +43,9 @@ impl From<ServiceError> for PageError {
         match e {
             ServiceError::NotFound => PageError::NotFound,
             ServiceError::Forbidden => PageError::Forbidden,
-            ServiceError::Invalid { .. } | ServiceError::Conflict(_) | ServiceError::Duplicate(_) => PageError::BadForm,
+            ServiceError::Invalid { .. }
+            | ServiceError::Conflict(_)
+            | ServiceError::Duplicate(_) => PageError::BadForm,
             ServiceError::Store(e) => PageError::Internal(e.to_string()),
         }
     }
@@ -170,9 +172,12 @@ impl IntoResponse for ApiError {
                 en.get("sign_in.throttled").to_owned(),
                 None,
             ),
-            ApiError::Duplicate(_) => {
-                (StatusCode::CONFLICT, "duplicate", en.get("documents.duplicate").to_owned(), Some("symbol"))
-            }
+            ApiError::Duplicate(_) => (
+                StatusCode::CONFLICT,
+                "duplicate",
+                en.get("documents.duplicate").to_owned(),
+                Some("symbol"),
+            ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "API request failed");
                 (

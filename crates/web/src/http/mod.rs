@@ -5,6 +5,8 @@
 pub mod cookies;
 pub mod error;
 pub mod extract;
+pub mod form;
+pub mod multipart;
 pub mod page;
 
 pub use error::{ApiError, PageError};

@@ -22,6 +22,8 @@ pub struct Chrome {
     pub csrf: String,
     pub user_name: Option<String>,
     pub is_admin: bool,
+    /// Works in some agency (sees the documents menu).
+    pub is_staff: bool,
     pub langs: Vec<LangLink>,
     /// A message key shown once at the top of the page ("saved", "signed out"…).
     pub notice: Option<&'static str>,
@@ -44,6 +46,7 @@ impl Chrome {
             csrf: ctx.csrf.clone(),
             user_name: principal.map(|p| p.person.full_name.clone()),
             is_admin: principal.is_some_and(|p| access::is_any_admin(&p.memberships())),
+            is_staff: principal.is_some_and(|p| !p.positions.is_empty()),
             langs,
             notice: None,
         }
