@@ -61,6 +61,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
     /// Write a consistent snapshot of the SQLite database while the server runs.
     Backup {
         #[command(flatten)]
@@ -113,6 +116,13 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum SearchCommand {
+    /// Recreate the search index from the database (with the server stopped: one
+    /// process writes the index).
+    Rebuild(Storage),
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Exit 0 when the hash chain is intact; otherwise name the first bad entry.
     Verify(Storage),
@@ -153,6 +163,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        Command::Search(SearchCommand::Rebuild(storage)) => {
+            let db = storage.open().await?;
+            let dir = storage.data_dir().join("search");
+            let index = lienthong_search::SearchIndex::open(&dir).with_context(|| {
+                format!(
+                    "opening the search index in {} (is the server running?)",
+                    dir.display()
+                )
+            })?;
+            let n = lienthong_services::search::rebuild(&db, &std::sync::Arc::new(index)).await?;
+            println!("search index rebuilt: {n} documents");
         }
         Command::Backup { storage, out } => {
             if storage

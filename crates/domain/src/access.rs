@@ -125,10 +125,19 @@ mod tests {
         let admin = [m(PROVINCE, Role::Admin)];
         assert!(may_read_document(&clerk, 7, DEPT, false, &[]));
         assert!(!may_read_document(&clerk, 7, OTHER_DEPT, false, &[]));
-        assert!(may_read_document(&clerk, 7, OTHER_DEPT, false, &[7]), "a reader may be granted across agencies");
-        assert!(!may_read_document(&clerk, 7, DEPT, true, &[]), "membership is not enough for classified");
+        assert!(
+            may_read_document(&clerk, 7, OTHER_DEPT, false, &[7]),
+            "a reader may be granted across agencies"
+        );
+        assert!(
+            !may_read_document(&clerk, 7, DEPT, true, &[]),
+            "membership is not enough for classified"
+        );
         assert!(may_read_document(&clerk, 7, DEPT, true, &[7]));
-        assert!(!may_read_document(&admin, 1, DEPT, false, &[]), "administering is not reading");
+        assert!(
+            !may_read_document(&admin, 1, DEPT, false, &[]),
+            "administering is not reading"
+        );
         assert!(!may_read_document(&admin, 1, DEPT, true, &[]));
     }
 

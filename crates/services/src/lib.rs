@@ -9,6 +9,7 @@ pub mod demo;
 pub mod documents;
 pub mod org;
 pub mod people;
+pub mod search;
 
 mod error;
 pub use error::ServiceError;

@@ -11,6 +11,10 @@ use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use std::sync::Arc;
+
+use anyhow::Context;
+use lienthong_search::SearchIndex;
 use lienthong_store::{BlobStore, Db};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -42,13 +46,41 @@ impl Default for WebConfig {
 pub struct AppState {
     pub db: Db,
     pub blobs: BlobStore,
+    /// The search index (derived from the database; one process writes it).
+    pub search: Arc<SearchIndex>,
     pub config: WebConfig,
 }
 
 impl AppState {
     pub fn new(db: Db, data_dir: &Path, config: WebConfig) -> anyhow::Result<Self> {
         let blobs = BlobStore::filesystem(&data_dir.join("blobs"))?;
-        Ok(AppState { db, blobs, config })
+        let search = Arc::new(
+            SearchIndex::open(&data_dir.join("search")).context("opening the search index")?,
+        );
+        Ok(AppState {
+            db,
+            blobs,
+            search,
+            config,
+        })
+    }
+}
+
+/// Indexes queued documents a few times a second, so that a document is
+/// searchable within a second of being saved; an empty index is rebuilt once.
+async fn index_queued_documents(state: AppState) {
+    if state.search.num_docs() == 0 {
+        if let Err(e) = lienthong_services::search::rebuild(&state.db, &state.search).await {
+            tracing::warn!(error = %e, "search index rebuild failed");
+        }
+    }
+    loop {
+        match lienthong_services::search::drain(&state.db, &state.search).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "indexing queued documents failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
 
@@ -59,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::dashboard::routes())
         .merge(crate::documents::routes())
+        .merge(crate::search::routes())
         .merge(crate::admin::routes())
         .merge(crate::ops::routes())
         .route("/lang", get(switch_language))
@@ -137,10 +170,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let indexer = tokio::spawn(index_queued_documents(state.clone()));
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    indexer.abort();
+    served
 }

@@ -4,6 +4,7 @@
 //! - `auth/`: sign-in, sign-out, account page, API tokens, `/api/v1/me`
 //! - `dashboard/`: the home page with one panel per role
 //! - `documents/`: the incoming register, registering documents, downloads, API
+//! - `search/`: the search box and `/api/v1/search`
 //! - `admin/`: agencies, units, reorganisation, staff, audit log
 //! - `ops/`: `/healthz`, `/metrics`
 //! - `http/`: cookies, CSRF, extractors, localized errors, page chrome
@@ -17,6 +18,7 @@ mod documents;
 pub mod http;
 pub mod i18n;
 mod ops;
+mod search;
 
 pub use app::{router, serve, AppState, WebConfig};
 

@@ -46,6 +46,9 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/profile", Access::SignedIn),
     ("POST", "/profile/password", Access::SignedIn),
     ("GET", "/api/v1/me", Access::ApiToken),
+    // Search is open to everyone signed in; what it finds is filtered per reader (tests/search.rs).
+    ("GET", "/search", Access::SignedIn),
+    ("GET", "/api/v1/search", Access::ApiToken),
     ("GET", "/api/v1/agencies", Access::ApiToken),
     ("GET", "/api/v1/agencies/{id}/people", Access::ApiAdmin),
     ("GET", "/admin/agencies", Access::Admin),

@@ -33,13 +33,24 @@ pub(crate) struct Stored {
     text: Option<String>,
 }
 
-/// What the bytes really are, and their text for search.
+/// What the bytes really are (from their content), and their text for search.
+/// A file whose text cannot be extracted is still stored; it is just not searchable
+/// by content.
 fn inspect(bytes: &[u8]) -> (String, Option<String>) {
-    if bytes.starts_with(b"%PDF-") {
-        ("application/pdf".to_owned(), None)
+    let kind = lienthong_files::sniff(bytes);
+    let text = if kind.is_extractable() {
+        match lienthong_files::extract_text(kind, bytes, &lienthong_files::Limits::default()) {
+            Ok(t) if !t.trim().is_empty() => Some(t),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::info!(error = %e, kind = ?kind, "no text extracted from an attachment");
+                None
+            }
+        }
     } else {
-        ("application/octet-stream".to_owned(), None)
-    }
+        None
+    };
+    (kind.mime().to_owned(), text)
 }
 
 fn clean_file_name(name: &str) -> String {

@@ -9,6 +9,7 @@ mod queries;
 mod register;
 #[cfg(test)]
 mod tests;
+pub mod workflow;
 
 use serde::Serialize;
 

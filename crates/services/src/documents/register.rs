@@ -307,6 +307,7 @@ pub async fn register_incoming(
     let detail = json!({"arrival_number": number, "year": year, "register_id": register_id, "symbol": new.symbol.to_string(),
                         "issuer": new.issuer.name.trim(), "attachments": files.len()});
     add_event(&mut tx, id, who, "registered", &detail).await?;
+    crate::search::enqueue(&mut tx, id).await?;
     // Classified subjects stay out of the audit log's readable text.
     let audited = if classified {
         json!({"arrival_number": number, "classification": new.classification.as_str()})

@@ -1,0 +1,151 @@
+//! Search over documents (tìm kiếm): a derived tantivy index fed from the
+//! `search_queue` table, which every change to a document's searchable fields
+//! writes in its own transaction. A background task drains the queue; `rebuild`
+//! recreates the index from the database.
+
+use std::sync::Arc;
+
+use lienthong_search::{Query, Results, SearchDoc, SearchIndex, Viewer};
+use lienthong_store::{time, Db, WriteTx};
+use sqlx::Row;
+
+use crate::auth::Principal;
+use crate::ServiceError;
+
+pub use lienthong_search::{Hit, SearchError};
+
+/// Queues a document for (re)indexing, inside the transaction that changed it.
+pub(crate) async fn enqueue(tx: &mut WriteTx, document_id: i64) -> Result<(), ServiceError> {
+    sqlx::query("INSERT INTO search_queue (document_id, queued_at) VALUES ($1, $2) ON CONFLICT (document_id) DO NOTHING")
+        .bind(document_id)
+        .bind(time::now())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+fn index_error(e: SearchError) -> ServiceError {
+    tracing::error!(error = %e, "search index");
+    ServiceError::Conflict("search index unavailable")
+}
+
+/// Loads what the index needs of some documents (attachment text included).
+async fn load(db: &Db, ids: &[i64]) -> Result<Vec<SearchDoc>, ServiceError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(r) = sqlx::query(
+            "SELECT id, agency_id, subject, symbol, issuer_name, doc_type, direction, issued_on, classification
+             FROM documents WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        else {
+            continue;
+        };
+        let texts = sqlx::query(
+            "SELECT t.text FROM attachments a JOIN blob_texts t ON t.sha256 = a.blob_sha256 WHERE a.document_id = $1 ORDER BY a.position",
+        )
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+        let body = texts
+            .iter()
+            .map(|t| t.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n\n");
+        let readers = sqlx::query("SELECT person_id FROM document_readers WHERE document_id = $1")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let issued: Option<String> = r.try_get(7)?;
+        out.push(SearchDoc {
+            id: r.try_get(0)?,
+            agency_id: r.try_get(1)?,
+            title: r.try_get(2)?,
+            symbol: r.try_get(3)?,
+            issuer: r.try_get(4)?,
+            doc_type: r.try_get(5)?,
+            direction: r.try_get(6)?,
+            issued_on: issued.as_deref().and_then(time::parse_date),
+            body,
+            classified: r.try_get::<String, _>(8)? != "normal",
+            readers,
+        });
+    }
+    Ok(out)
+}
+
+/// Indexes what is queued (a batch at a time); returns how many were indexed.
+pub async fn drain(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ServiceError> {
+    let ids = sqlx::query("SELECT document_id FROM search_queue ORDER BY queued_at LIMIT 500")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let docs = load(db, &ids).await?;
+    let idx = index.clone();
+    tokio::task::spawn_blocking(move || idx.upsert(&docs))
+        .await
+        .map_err(|_| ServiceError::Conflict("search indexing failed"))?
+        .map_err(index_error)?;
+    for id in &ids {
+        sqlx::query("DELETE FROM search_queue WHERE document_id = $1")
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(ids.len())
+}
+
+/// Recreates the index from every document in the database.
+pub async fn rebuild(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ServiceError> {
+    let ids = sqlx::query("SELECT id FROM documents ORDER BY id")
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<Vec<i64>, _>>()?;
+    let mut docs = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        docs.extend(load(db, chunk).await?);
+    }
+    let idx = index.clone();
+    let n = tokio::task::spawn_blocking(move || idx.rebuild(docs))
+        .await
+        .map_err(|_| ServiceError::Conflict("search rebuild failed"))?
+        .map_err(index_error)?;
+    sqlx::query("DELETE FROM search_queue")
+        .execute(db.pool())
+        .await?;
+    Ok(n)
+}
+
+/// Searches as `who`: only documents they may read are found or counted.
+pub async fn search(
+    index: &Arc<SearchIndex>,
+    who: &Principal,
+    q: Query,
+) -> Result<Results, ServiceError> {
+    // The index applies the rule of `lienthong_domain::access::may_read_document`:
+    // the viewer's agencies for ordinary documents, the readers for classified ones.
+    let mut agencies: Vec<i64> = who.memberships().iter().map(|m| m.agency_id).collect();
+    agencies.sort_unstable();
+    agencies.dedup();
+    let viewer = Viewer {
+        person_id: who.person.id,
+        agencies,
+    };
+    let idx = index.clone();
+    tokio::task::spawn_blocking(move || idx.search(&viewer, &q))
+        .await
+        .map_err(|_| ServiceError::Conflict("search failed"))?
+        .map_err(index_error)
+}
