@@ -9,6 +9,8 @@ mod queries;
 mod register;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_workflow;
 pub mod workflow;
 
 use serde::Serialize;

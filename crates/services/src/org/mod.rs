@@ -348,3 +348,18 @@ pub async fn unit_agency(db: &Db, unit_id: i64) -> Result<i64, ServiceError> {
         .ok_or(ServiceError::NotFound)?;
     Ok(row.try_get(0)?)
 }
+
+/// Forbidden unless `who` administers a root agency (the province itself).
+pub async fn require_province_admin(
+    db: &Db,
+    who: &crate::auth::Principal,
+) -> Result<(), ServiceError> {
+    for m in who.memberships() {
+        if m.role == lienthong_domain::Role::Admin
+            && ancestry(db, m.agency_id, time::today()).await?.len() == 1
+        {
+            return Ok(());
+        }
+    }
+    Err(ServiceError::Forbidden)
+}

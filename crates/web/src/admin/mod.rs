@@ -66,18 +66,7 @@ pub fn require_any_admin(who: &Principal) -> Result<(), PageError> {
 /// Forbidden unless `who` administers a root agency (the province): the audit log
 /// spans every agency, so only the province's administrators read it.
 pub async fn require_province_admin(state: &AppState, who: &Principal) -> Result<(), PageError> {
-    require_any_admin(who)?;
-    for m in who.memberships() {
-        if m.role == lienthong_domain::Role::Admin
-            && org::ancestry(&state.db, m.agency_id, time::today())
-                .await?
-                .len()
-                == 1
-        {
-            return Ok(());
-        }
-    }
-    Err(PageError::Forbidden)
+    Ok(org::require_province_admin(&state.db, who).await?)
 }
 
 /// Every agency (in force on `day`) that `who` administers.
