@@ -5,10 +5,13 @@
 //! agency itself, so pages and the API share one set of rules.
 
 mod attachments;
+pub mod outgoing;
 mod queries;
 mod register;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_outgoing;
 #[cfg(test)]
 mod tests_workflow;
 pub mod workflow;

@@ -169,6 +169,7 @@ pub async fn list_register(
                 (SELECT COUNT(*) FROM attachments a WHERE a.document_id = d.id)
          FROM documents d
          WHERE d.agency_id = $1 AND d.direction = $2
+           AND (d.direction = 'incoming' OR d.number IS NOT NULL)
            AND ($3 IS NULL OR d.register_id = $3)
            AND ($4 IS NULL OR {date_col} >= $4)
            AND ($5 IS NULL OR {date_col} <= $5)

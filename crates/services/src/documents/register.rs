@@ -114,7 +114,7 @@ async fn read_registers(
         .map_err(Into::into)
 }
 
-async fn ensure_default_registers(
+pub(crate) async fn ensure_default_registers(
     tx: &mut WriteTx,
     agency_id: i64,
     direction: Direction,
