@@ -5,6 +5,7 @@
 //! agency itself, so pages and the API share one set of rules.
 
 mod attachments;
+pub mod import;
 pub mod outgoing;
 mod queries;
 mod register;

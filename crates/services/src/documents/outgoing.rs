@@ -507,3 +507,29 @@ pub async fn recipients(db: &Db, id: i64) -> Result<Vec<Recipient>, ServiceError
         })
         .collect::<Result<_, sqlx::Error>>()?)
 }
+
+/// Who drafted, reviews and approves an outgoing document (for showing actions).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Handlers {
+    pub drafter: Option<i64>,
+    pub reviewer: Option<i64>,
+    pub approver: Option<i64>,
+}
+
+pub async fn handlers(db: &Db, id: i64) -> Result<Handlers, ServiceError> {
+    let r = sqlx::query("SELECT drafter_id, reviewer_id, approver_id FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(Handlers { drafter: r.try_get(0)?, reviewer: r.try_get(1)?, approver: r.try_get(2)? })
+}
+
+/// Outgoing documents written in reply to an incoming one: (id, symbol, subject).
+pub async fn replies_to(db: &Db, id: i64) -> Result<Vec<(i64, String, String)>, ServiceError> {
+    let rows = sqlx::query("SELECT id, symbol, subject FROM documents WHERE in_reply_to = $1 AND direction = 'outgoing' ORDER BY id")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<_, sqlx::Error>>()?)
+}

@@ -141,6 +141,11 @@ pub struct RegisterRow {
     pub status: String,
     pub note: String,
     pub attachments: i64,
+    pub signer_name: String,
+    pub copies: Option<i64>,
+    pub retained_copy: Option<String>,
+    /// Nơi nhận of an outgoing document, joined.
+    pub recipients: String,
 }
 
 /// One page of a register, newest first, for a member of the agency. Returns the
@@ -166,7 +171,8 @@ pub async fn list_register(
     let sql = format!(
         "SELECT d.id, d.number, d.arrived_on, d.issuer_name, d.symbol, d.issued_on, d.doc_type, d.subject, d.urgency,
                 d.classification, d.status, d.note,
-                (SELECT COUNT(*) FROM attachments a WHERE a.document_id = d.id)
+                (SELECT COUNT(*) FROM attachments a WHERE a.document_id = d.id),
+                d.signer_name, d.copies, d.retained_copy
          FROM documents d
          WHERE d.agency_id = $1 AND d.direction = $2
            AND (d.direction = 'incoming' OR d.number IS NOT NULL)
@@ -214,8 +220,26 @@ pub async fn list_register(
                 status: r.try_get(10)?,
                 note: r.try_get(11)?,
                 attachments: r.try_get(12)?,
+                signer_name: r.try_get(13)?,
+                copies: r.try_get(14)?,
+                retained_copy: r.try_get(15)?,
+                recipients: String::new(),
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let mut out = out;
+    if direction == Direction::Outgoing && !out.is_empty() {
+        let ids: Vec<String> = out.iter().map(|r| r.id.to_string()).collect();
+        let sql = format!("SELECT document_id, name FROM document_recipients WHERE document_id IN ({}) ORDER BY document_id, position", ids.join(","));
+        for r in sqlx::query(&sql).fetch_all(db.pool()).await? {
+            let (id, name): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+            if let Some(row) = out.iter_mut().find(|x| x.id == id) {
+                if !row.recipients.is_empty() {
+                    row.recipients.push_str("; ");
+                }
+                row.recipients.push_str(&name);
+            }
+        }
+    }
     Ok((out, more))
 }

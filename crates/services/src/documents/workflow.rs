@@ -72,6 +72,22 @@ pub struct Task {
     pub status: String,
     pub result: String,
     pub assigned_by: String,
+    pub assigned_by_id: i64,
+}
+
+/// Whether `who` is the one to act on a task: its person, or the head of its unit.
+pub fn may_act(who: &Principal, person_id: Option<i64>, unit_id: Option<i64>) -> bool {
+    match (person_id, unit_id) {
+        (Some(p), _) => p == who.person.id,
+        (None, Some(u)) => who.positions.iter().any(|p| p.role == Role::UnitHead && p.unit_id == Some(u)),
+        _ => false,
+    }
+}
+
+/// Whether `who` may take a task back, reassign it or grant it more time: the
+/// leader who assigned it, or any leader of the agency.
+pub fn may_manage(who: &Principal, assigned_by: i64, agency_id: i64) -> bool {
+    assigned_by == who.person.id || access::has_role_in(&who.memberships(), agency_id, Role::Leader)
 }
 
 async fn document_agency(
@@ -582,11 +598,7 @@ pub async fn complete(
         .execute(tx.conn())
         .await?;
     // The lead's work done (its own task, or a unit task whose lead person finished): the document is done.
-    let parent_lead = match t.role.as_str() {
-        "lead" => true,
-        _ => false,
-    };
-    if parent_lead {
+    if t.role == "lead" {
         let open_leads = sqlx::query(
             "SELECT COUNT(*) FROM assignments WHERE document_id = $1 AND role = 'lead' AND status = 'open'",
         )
@@ -701,6 +713,7 @@ fn task_from_row(r: &sqlx::any::AnyRow) -> Result<Task, sqlx::Error> {
         status: r.try_get(11)?,
         result: r.try_get(12)?,
         assigned_by: r.try_get(13)?,
+        assigned_by_id: r.try_get(14)?,
     })
 }
 
@@ -842,4 +855,14 @@ pub async fn late_work(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// The document a task belongs to.
+pub async fn task_document(db: &Db, task_id: i64) -> Result<i64, ServiceError> {
+    let row = sqlx::query("SELECT document_id FROM assignments WHERE id = $1")
+        .bind(task_id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(row.try_get(0)?)
 }

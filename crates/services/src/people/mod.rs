@@ -400,3 +400,36 @@ pub async fn set_lang(
     tx.commit().await?;
     Ok(())
 }
+
+/// Someone holding a role in an agency today, for pickers ("assign to", "send to").
+#[derive(Debug, Clone, Serialize)]
+pub struct Holder {
+    pub person_id: i64,
+    pub full_name: String,
+    pub role: Role,
+    pub unit_id: Option<i64>,
+    pub unit_name: Option<String>,
+}
+
+/// Everyone holding a role (or `role`) in the agency today, by name.
+pub async fn holders(db: &Db, agency_id: i64, role: Option<Role>) -> Result<Vec<Holder>, ServiceError> {
+    let today = time::date(time::today());
+    let rows = sqlx::query(
+        "SELECT p.id, p.full_name, m.role, m.unit_id, u.name FROM memberships m
+         JOIN people p ON p.id = m.person_id LEFT JOIN units u ON u.id = m.unit_id
+         WHERE m.agency_id = $1 AND ($2 IS NULL OR m.role = $2) AND m.valid_from <= $3
+           AND (m.valid_to IS NULL OR m.valid_to > $3) AND p.disabled_at IS NULL
+         ORDER BY p.full_name, m.role",
+    )
+    .bind(agency_id)
+    .bind(role.map(Role::as_str))
+    .bind(&today)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Ok(role) = r.try_get::<String, _>(2)?.parse::<Role>() else { continue };
+        out.push(Holder { person_id: r.try_get(0)?, full_name: r.try_get(1)?, role, unit_id: r.try_get(3)?, unit_name: r.try_get(4)? });
+    }
+    Ok(out)
+}

@@ -7,7 +7,12 @@ use axum::routing::get;
 use axum::Router;
 use lienthong_domain::{PersonKind, Role};
 
-use crate::http::{render, Chrome, SignedIn};
+use axum::extract::State;
+use lienthong_services::calendar;
+use lienthong_services::documents::outgoing::{self, Drafts};
+use lienthong_services::documents::workflow::{self, Inbox, LateWork, Task};
+
+use crate::http::{render, Chrome, PageError, SignedIn};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -30,6 +35,33 @@ struct DashboardPage {
     positions: Vec<lienthong_services::people::Position>,
     panels: Vec<Panel>,
     is_staff: bool,
+    to_assign: Vec<(i64, String, String)>,
+    boxes: Vec<InboxBox>,
+    late: Vec<(String, Vec<LateWork>)>,
+}
+
+/// One box of the inbox: (document id, symbol, subject, deadline) rows.
+pub struct InboxBox {
+    pub id: &'static str,
+    pub key: &'static str,
+    pub items: Vec<(i64, String, String, String)>,
+}
+
+fn boxes(inbox: Inbox, drafts: Drafts) -> Vec<InboxBox> {
+    let tasks = |v: Vec<Task>| v.into_iter().map(|t| (t.document_id, t.symbol, t.subject, t.deadline.unwrap_or_default())).collect();
+    let docs = |v: Vec<(i64, String, String)>| v.into_iter().map(|(id, _, subject)| (id, String::new(), subject, String::new())).collect();
+    let all = vec![
+        InboxBox { id: "overdue", key: "inbox.overdue", items: tasks(inbox.overdue) },
+        InboxBox { id: "due_soon", key: "inbox.due_soon", items: tasks(inbox.due_soon) },
+        InboxBox { id: "to_handle", key: "inbox.to_handle", items: tasks(inbox.to_handle) },
+        InboxBox { id: "to_coordinate", key: "inbox.to_coordinate", items: tasks(inbox.to_coordinate) },
+        InboxBox { id: "for_information", key: "inbox.for_information", items: tasks(inbox.for_information) },
+        InboxBox { id: "my_drafts", key: "inbox.my_drafts", items: docs(drafts.mine) },
+        InboxBox { id: "to_review", key: "inbox.to_review", items: docs(drafts.to_review) },
+        InboxBox { id: "to_approve", key: "inbox.to_approve", items: docs(drafts.to_approve) },
+        InboxBox { id: "to_issue", key: "inbox.to_issue", items: docs(drafts.to_issue) },
+    ];
+    all.into_iter().filter(|b| !b.items.is_empty()).collect()
 }
 
 /// The panels for a set of roles, in a fixed order, each once.
@@ -62,6 +94,7 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
                 vec![
                     ("/documents/incoming/new", "documents.new_incoming"),
                     ("/documents/incoming", "documents.incoming"),
+                    ("/documents/outgoing", "documents.outgoing"),
                 ],
             ),
             Role::Leader => (
@@ -89,16 +122,27 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
     out
 }
 
-async fn dashboard(user: SignedIn) -> Response {
-    let roles: Vec<Role> = user.principal.positions.iter().map(|p| p.role).collect();
-    let p = &user.principal.person;
-    render(DashboardPage {
+async fn dashboard(State(state): State<AppState>, user: SignedIn) -> Result<Response, PageError> {
+    let who = &user.principal;
+    let roles: Vec<Role> = who.positions.iter().map(|p| p.role).collect();
+    let p = &who.person;
+    let calendar = calendar::load(&state.db).await?;
+    let inbox = workflow::inbox(&state.db, who, &calendar).await?;
+    let drafts = outgoing::drafts(&state.db, who).await?;
+    let mut late = Vec::new();
+    for pos in who.positions.iter().filter(|p| p.role == Role::Leader) {
+        late.push((pos.agency_name.clone(), workflow::late_work(&state.db, who, pos.agency_id, &calendar).await?));
+    }
+    Ok(render(DashboardPage {
         c: user.chrome(),
         full_name: p.full_name.clone(),
-        positions: user.principal.positions.clone(),
+        positions: who.positions.clone(),
         panels: panels_for(&roles, &p.kind),
         is_staff: p.kind == PersonKind::Staff.as_str(),
-    })
+        to_assign: inbox.to_assign.clone(),
+        boxes: boxes(inbox, drafts),
+        late,
+    }))
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use lienthong_domain::document::Direction;
 use lienthong_domain::Role;
-use lienthong_services::documents;
+use lienthong_services::documents::{self, workflow};
 use lienthong_store::time;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::actions::{self, Fields};
 use super::input::{ApiIncoming, IncomingInput};
 use super::{attachment_response, working_agency, RegisterQuery, UPLOAD_BODY_LIMIT};
 use crate::http::form::FieldErrors;
@@ -27,10 +28,76 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/documents", get(list))
         .route("/api/v1/documents/{id}", get(one))
+        .route("/api/v1/documents/{id}/attachments/{attachment}", get(download))
+        .route("/api/v1/documents/{id}/{action}", post(document_action))
+        .route("/api/v1/tasks/{id}/{action}", post(task_action))
         .route(
-            "/api/v1/documents/{id}/attachments/{attachment}",
-            get(download),
+            "/api/v1/documents/outgoing",
+            post(create_draft).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT / 3 * 4 + 64 * 1024)),
         )
+        .route("/api/v1/inbox", get(inbox))
+}
+
+/// `POST /api/v1/documents/{id}/{forward|assign|submit|review|approve|issue}` with the
+/// same fields as the page's form (arrays for multi-selects); answers the document.
+async fn document_action(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path((id, action)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<documents::Document>, ApiError> {
+    documents::get(&state.db, &who, id).await?;
+    actions::on_document(&state, &who, id, &action, &Fields::from_json(&body)).await?;
+    Ok(Json(documents::get(&state.db, &who, id).await?))
+}
+
+/// `POST /api/v1/tasks/{id}/{progress|extension|grant-extension|complete|split|take-back}`.
+async fn task_action(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path((id, action)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Json<documents::Document>, ApiError> {
+    let document = workflow::task_document(&state.db, id).await?;
+    documents::get(&state.db, &who, document).await?;
+    actions::on_task(&state, &who, id, &action, &Fields::from_json(&body)).await?;
+    Ok(Json(documents::get(&state.db, &who, document).await?))
+}
+
+/// `POST /api/v1/documents/outgoing`: a new draft (fields as the form; attachments
+/// as `[{"file_name", "content_base64"}]`).
+async fn create_draft(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Query(q): Query<AgencyParam>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    use base64::Engine;
+    let agency = working_agency(&who, q.agency).ok_or(ApiError::Forbidden)?;
+    let mut uploads = Vec::new();
+    for a in body["attachments"].as_array().into_iter().flatten() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(a["content_base64"].as_str().unwrap_or_default())
+            .map_err(|_| ApiError::Invalid { field: "attachments", code: "error.base64" })?;
+        uploads.push(documents::Upload {
+            file_name: a["file_name"].as_str().unwrap_or_default().to_owned(),
+            bytes: bytes.into(),
+            claimed_type: a["content_type"].as_str().map(str::to_owned),
+        });
+    }
+    let mut fields = Fields::from_json(&body);
+    fields.0.retain(|(k, _)| k != "attachments");
+    let draft = actions::new_draft(&state, &fields, uploads).await?;
+    let id = documents::outgoing::create_draft(&state.db, &state.blobs, &who, agency, draft).await?;
+    Ok((StatusCode::CREATED, Json(documents::get(&state.db, &who, id).await?)).into_response())
+}
+
+/// `GET /api/v1/inbox`: the person's open tasks by box, and drafts waiting on them.
+async fn inbox(State(state): State<AppState>, ApiUser(who): ApiUser) -> Result<Json<serde_json::Value>, ApiError> {
+    let calendar = lienthong_services::calendar::load(&state.db).await?;
+    let inbox = workflow::inbox(&state.db, &who, &calendar).await?;
+    let drafts = documents::outgoing::drafts(&state.db, &who).await?;
+    Ok(Json(json!({"tasks": inbox, "drafts": drafts})))
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,11 @@
 //! its attachments, a document's page and timeline, downloads, and the JSON API
 //! for the same actions. The rules live in `lienthong_services::documents`.
 
+mod actions;
 mod api;
 mod input;
+mod outgoing;
+mod page;
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -12,7 +15,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use lienthong_domain::document::{Classification, Direction, DocumentType, Urgency};
 use lienthong_services::auth::Principal;
@@ -40,7 +43,10 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/documents/incoming/new", get(new_incoming_page))
-        .route("/documents/{id}", get(document_page))
+        .route("/documents/{id}", get(page::document_page))
+        .route("/documents/{id}/{action}", post(page::document_action))
+        .route("/tasks/{id}/{action}", post(page::task_action))
+        .merge(outgoing::routes())
         .route("/documents/{id}/attachments/{attachment}", get(download))
         .merge(api::routes())
 }
@@ -60,6 +66,8 @@ pub fn working_agency(who: &Principal, requested: Option<i64>) -> Option<i64> {
 pub struct RegisterQuery {
     /// `incoming` (default) or `outgoing`; used by the API's list.
     pub direction: Option<String>,
+    /// `csv`, `xlsx` or `pdf`; used by the exports.
+    pub format: Option<String>,
     pub agency: Option<i64>,
     register: Option<i64>,
     from: Option<String>,
@@ -125,7 +133,7 @@ pub struct Row {
     pub classified: bool,
 }
 
-fn type_key(code: &str) -> &'static str {
+pub fn type_key(code: &str) -> &'static str {
     DocumentType::parse(code)
         .map(DocumentType::key)
         .unwrap_or("doctype.cong_van")
@@ -380,40 +388,6 @@ async fn register_incoming(
         render(new_incoming_view(&state, &user, agency, input, errors, duplicate_of).await?);
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(res)
-}
-
-#[derive(Template)]
-#[template(path = "documents/document.html")]
-struct DocumentPage {
-    c: Chrome,
-    d: documents::Document,
-    type_key: &'static str,
-    urgency_key: String,
-    classification_key: String,
-    status_key: String,
-    events: Vec<(documents::Event, String)>,
-}
-
-async fn document_page(
-    State(state): State<AppState>,
-    user: SignedIn,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    let d = documents::get(&state.db, &user.principal, id).await?;
-    let events = d
-        .events
-        .iter()
-        .map(|e| (e.clone(), format!("event.{}", e.kind)))
-        .collect();
-    Ok(render(DocumentPage {
-        c: user.chrome(),
-        type_key: type_key(&d.doc_type),
-        urgency_key: format!("urgency.{}", d.urgency),
-        classification_key: format!("classification.{}", d.classification),
-        status_key: format!("status.{}", d.status),
-        events,
-        d,
-    }))
 }
 
 /// Serves an attachment to someone who may read its document. PDFs and images
