@@ -83,6 +83,25 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/api/v1/documents/{id}/attachments/{attachment}",
         Access::ApiMember(404),
     ),
+    ("POST", "/documents/{id}/{action}", Access::Member(404)),
+    ("POST", "/tasks/{id}/{action}", Access::Member(404)),
+    ("GET", "/documents/outgoing", Access::Member(403)),
+    ("POST", "/documents/outgoing", Access::Member(403)),
+    ("GET", "/documents/outgoing/new", Access::Member(403)),
+    ("GET", "/documents/incoming/export", Access::Member(403)),
+    ("GET", "/documents/outgoing/export", Access::Member(403)),
+    (
+        "POST",
+        "/api/v1/documents/{id}/{action}",
+        Access::ApiMember(404),
+    ),
+    (
+        "POST",
+        "/api/v1/tasks/{id}/{action}",
+        Access::ApiMember(404),
+    ),
+    ("POST", "/api/v1/documents/outgoing", Access::ApiMember(403)),
+    ("GET", "/api/v1/inbox", Access::ApiToken),
     ("GET", "/admin/audit", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
 ];
@@ -124,6 +143,7 @@ struct Targets {
     commune: i64,
     document: i64,
     attachment: i64,
+    task: i64,
 }
 
 async fn targets(s: &TestServer) -> Targets {
@@ -133,7 +153,7 @@ async fn targets(s: &TestServer) -> Targets {
         .unwrap()[0]
         .id;
     let agency = agency_of(s, "giamdoc.skhcn").await;
-    let (document, attachment) = department_document(s, agency).await;
+    let (document, attachment, task) = department_document(s, agency).await;
     Targets {
         agency,
         person,
@@ -141,6 +161,7 @@ async fn targets(s: &TestServer) -> Targets {
         commune: agency_of(s, "vanthu.xa").await,
         document,
         attachment,
+        task,
     }
 }
 
@@ -183,19 +204,32 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.person
     } else if template.contains("documents/{id}") {
         t.document
+    } else if template.contains("tasks/{id}") {
+        t.task
     } else {
         t.agency
     };
+    let action = if template.contains("tasks/") {
+        "progress"
+    } else {
+        "forward"
+    };
     let path = template
         .replace("{id}", &id.to_string())
+        .replace("{action}", action)
         .replace("{position}", &t.position.to_string())
         .replace("{attachment}", &t.attachment.to_string());
     // Pages that work on "your agency" are asked, explicitly, for the department.
     match template {
         "/documents/incoming"
         | "/documents/incoming/new"
+        | "/documents/outgoing"
+        | "/documents/outgoing/new"
+        | "/documents/incoming/export"
+        | "/documents/outgoing/export"
         | "/api/v1/documents"
-        | "/api/v1/documents/incoming" => {
+        | "/api/v1/documents/incoming"
+        | "/api/v1/documents/outgoing" => {
             format!("{path}?agency={}", t.agency)
         }
         _ => path,
@@ -230,8 +264,20 @@ async fn send(
                 .text("arrived_on", "2026-01-02");
             c.post(url).multipart(form)
         }
+        ("POST", "/documents/outgoing") => {
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", csrf.to_owned())
+                .text("agency_id", t.agency.to_string())
+                .text("doc_type", "CV")
+                .text("subject", "Dự thảo lạ");
+            c.post(url).multipart(form)
+        }
+        ("POST", "/api/v1/documents/outgoing") => c.post(url).json(&serde_json::json!({"doc_type": "CV", "subject": "Dự thảo lạ"})),
+        ("POST", p) if p.starts_with("/api/") && p != "/api/v1/documents/incoming" => c.post(url).json(&serde_json::json!({"note": "x", "leader_id": 1})),
         ("POST", "/api/v1/documents/incoming") => c.post(url).json(&serde_json::json!({
             "issuer": "Bộ Nội vụ", "symbol": "1/TB-LA", "issued_on": "2026-01-01", "type": "TB", "subject": "Văn bản lạ"})),
+        ("POST", "/documents/{id}/{action}") => c.post(url).form(&[("_csrf", csrf), ("leader_id", "1")]),
+        ("POST", "/tasks/{id}/{action}") => c.post(url).form(&[("_csrf", csrf), ("note", "xâm nhập")]),
         _ => c.post(url).form(&form_for(template, t, csrf)),
     };
     let req = match token {
@@ -242,7 +288,7 @@ async fn send(
 }
 
 /// A document of the department with an attachment, registered once per server.
-async fn department_document(s: &TestServer, agency: i64) -> (i64, i64) {
+async fn department_document(s: &TestServer, agency: i64) -> (i64, i64, i64) {
     use lienthong_domain::document::*;
     use lienthong_services::documents;
     let clerk = principal(s, "vanthu.skhcn").await;
@@ -292,7 +338,24 @@ async fn department_document(s: &TestServer, agency: i64) -> (i64, i64) {
         }
     };
     let doc = documents::get(&s.db, &clerk, id).await.unwrap();
-    (id, doc.attachments[0].id)
+    let leader = principal(s, "giamdoc.skhcn").await;
+    let tasks = documents::workflow::tasks_of(&s.db, id).await.unwrap();
+    let task = match tasks.first() {
+        Some(t) => t.id,
+        None => {
+            let a = documents::workflow::Assign {
+                instruction: "Kiểm tra".into(),
+                lead: documents::workflow::Target::Person(person_id(s, "chuyenvien.skhcn").await),
+                coordinate: vec![],
+                inform: vec![],
+                deadline: None,
+            };
+            documents::workflow::assign(&s.db, &leader, id, &a)
+                .await
+                .unwrap()[0]
+        }
+    };
+    (id, doc.attachments[0].id, task)
 }
 
 async fn principal(s: &TestServer, username: &str) -> lienthong_services::auth::Principal {

@@ -183,12 +183,12 @@ async fn register_choice(
             let classified = item.new.classification.is_classified();
             let id = match item.new.register_id {
                 Some(id) => id,
-                None => if classified { secret } else { ordinary }.ok_or(
-                    ServiceError::Invalid {
+                None => {
+                    if classified { secret } else { ordinary }.ok_or(ServiceError::Invalid {
                         field: "register_id",
                         code: "error.register",
-                    },
-                )?,
+                    })?
+                }
             };
             match classified_of.get(&id) {
                 None => Err(ServiceError::Invalid {
@@ -403,7 +403,13 @@ mod tests {
         ] {
             out.push(count(db, &format!("SELECT COUNT(*) FROM {table}")).await);
         }
-        out.push(count(db, "SELECT CAST(COALESCE(SUM(last_number), 0) AS BIGINT) FROM register_counters").await);
+        out.push(
+            count(
+                db,
+                "SELECT CAST(COALESCE(SUM(last_number), 0) AS BIGINT) FROM register_counters",
+            )
+            .await,
+        );
         out
     }
 
@@ -436,11 +442,12 @@ mod tests {
             let got = import_incoming(&t.db, &clerk, agency, items).await.unwrap();
             assert_eq!(got.len(), 51, "{}", t.name);
 
-            let ordinary: Vec<&Registered> =
-                got.iter().filter(|r| r.register_id == one.register_id).collect();
+            let ordinary: Vec<&Registered> = got
+                .iter()
+                .filter(|r| r.register_id == one.register_id)
+                .collect();
             let numbers: Vec<i64> = ordinary.iter().map(|r| r.arrival_number).collect();
-            let expected: Vec<i64> =
-                (one.arrival_number + 1..=one.arrival_number + 50).collect();
+            let expected: Vec<i64> = (one.arrival_number + 1..=one.arrival_number + 50).collect();
             assert_eq!(numbers, expected, "{}: consecutive, in batch order", t.name);
             assert!(ordinary.iter().all(|r| r.year == 2026));
             let classified = &got[10];
@@ -612,7 +619,12 @@ mod tests {
                     ..
                 })
             ));
-            assert_eq!(footprint(&t.db).await, before, "{}: nothing written", t.name);
+            assert_eq!(
+                footprint(&t.db).await,
+                before,
+                "{}: nothing written",
+                t.name
+            );
 
             // Allowed duplicates go in, numbered right after the existing one.
             let mut allowed = incoming("7/UBND-VP", "2026-06-02");

@@ -522,7 +522,11 @@ pub async fn handlers(db: &Db, id: i64) -> Result<Handlers, ServiceError> {
         .fetch_optional(db.pool())
         .await?
         .ok_or(ServiceError::NotFound)?;
-    Ok(Handlers { drafter: r.try_get(0)?, reviewer: r.try_get(1)?, approver: r.try_get(2)? })
+    Ok(Handlers {
+        drafter: r.try_get(0)?,
+        reviewer: r.try_get(1)?,
+        approver: r.try_get(2)?,
+    })
 }
 
 /// Outgoing documents written in reply to an incoming one: (id, symbol, subject).
@@ -531,5 +535,8 @@ pub async fn replies_to(db: &Db, id: i64) -> Result<Vec<(i64, String, String)>, 
         .bind(id)
         .fetch_all(db.pool())
         .await?;
-    Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<_, sqlx::Error>>()?)
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, sqlx::Error>>()?)
 }

@@ -79,7 +79,10 @@ pub struct Task {
 pub fn may_act(who: &Principal, person_id: Option<i64>, unit_id: Option<i64>) -> bool {
     match (person_id, unit_id) {
         (Some(p), _) => p == who.person.id,
-        (None, Some(u)) => who.positions.iter().any(|p| p.role == Role::UnitHead && p.unit_id == Some(u)),
+        (None, Some(u)) => who
+            .positions
+            .iter()
+            .any(|p| p.role == Role::UnitHead && p.unit_id == Some(u)),
         _ => false,
     }
 }
@@ -202,16 +205,27 @@ pub async fn forward_to_leader(
     tx.commit().await.map_err(Into::into)
 }
 
-async fn insert_task(
-    tx: &mut WriteTx,
+/// One task to write: who gives what to whom, under which parent task.
+struct NewTask<'a> {
     document_id: i64,
     parent: Option<i64>,
     role: TaskRole,
     target: Target,
-    instruction: &str,
+    instruction: &'a str,
     deadline: Option<NaiveDate>,
     by: i64,
-) -> Result<i64, ServiceError> {
+}
+
+async fn insert_task(tx: &mut WriteTx, t: NewTask<'_>) -> Result<i64, ServiceError> {
+    let NewTask {
+        document_id,
+        parent,
+        role,
+        target,
+        instruction,
+        deadline,
+        by,
+    } = t;
     let (person, unit) = match target {
         Target::Person(p) => (Some(p), None),
         Target::Unit(u) => (None, Some(u)),
@@ -272,13 +286,15 @@ pub async fn assign(
     let mut ids = vec![
         insert_task(
             &mut tx,
-            document_id,
-            None,
-            TaskRole::Lead,
-            a.lead,
-            instruction,
-            a.deadline,
-            who.person.id,
+            NewTask {
+                document_id,
+                parent: None,
+                role: TaskRole::Lead,
+                target: a.lead,
+                instruction,
+                deadline: a.deadline,
+                by: who.person.id,
+            },
         )
         .await?,
     ];
@@ -286,13 +302,15 @@ pub async fn assign(
         ids.push(
             insert_task(
                 &mut tx,
-                document_id,
-                None,
-                TaskRole::Coordinate,
-                *t,
-                instruction,
-                a.deadline,
-                who.person.id,
+                NewTask {
+                    document_id,
+                    parent: None,
+                    role: TaskRole::Coordinate,
+                    target: *t,
+                    instruction,
+                    deadline: a.deadline,
+                    by: who.person.id,
+                },
             )
             .await?,
         );
@@ -301,13 +319,15 @@ pub async fn assign(
         ids.push(
             insert_task(
                 &mut tx,
-                document_id,
-                None,
-                TaskRole::Inform,
-                *t,
-                instruction,
-                None,
-                who.person.id,
+                NewTask {
+                    document_id,
+                    parent: None,
+                    role: TaskRole::Inform,
+                    target: *t,
+                    instruction,
+                    deadline: None,
+                    by: who.person.id,
+                },
             )
             .await?,
         );
@@ -439,13 +459,15 @@ pub async fn split(
         ids.push(
             insert_task(
                 &mut tx,
-                t.document_id,
-                Some(task_id),
-                role,
-                Target::Person(*person),
-                &instruction,
-                deadline,
-                who.person.id,
+                NewTask {
+                    document_id: t.document_id,
+                    parent: Some(task_id),
+                    role,
+                    target: Target::Person(*person),
+                    instruction: &instruction,
+                    deadline,
+                    by: who.person.id,
+                },
             )
             .await?,
         );
@@ -661,13 +683,15 @@ pub async fn take_back(
             Some(
                 insert_task(
                     &mut tx,
-                    t.document_id,
-                    None,
-                    role_of(&t.role),
-                    target,
-                    &t.instruction,
-                    deadline,
-                    who.person.id,
+                    NewTask {
+                        document_id: t.document_id,
+                        parent: None,
+                        role: role_of(&t.role),
+                        target,
+                        instruction: &t.instruction,
+                        deadline,
+                        by: who.person.id,
+                    },
                 )
                 .await?,
             )
@@ -690,7 +714,7 @@ pub async fn take_back(
 
 const TASK_COLUMNS: &str =
     "a.id, a.document_id, d.symbol, d.subject, a.role, a.person_id, p.full_name, a.unit_id, u.name,
-    a.instruction, a.deadline, a.status, a.result, b.full_name";
+    a.instruction, a.deadline, a.status, a.result, b.full_name, a.assigned_by";
 const TASK_FROM: &str = "FROM assignments a
     JOIN documents d ON d.id = a.document_id
     JOIN people b ON b.id = a.assigned_by

@@ -412,7 +412,11 @@ pub struct Holder {
 }
 
 /// Everyone holding a role (or `role`) in the agency today, by name.
-pub async fn holders(db: &Db, agency_id: i64, role: Option<Role>) -> Result<Vec<Holder>, ServiceError> {
+pub async fn holders(
+    db: &Db,
+    agency_id: i64,
+    role: Option<Role>,
+) -> Result<Vec<Holder>, ServiceError> {
     let today = time::date(time::today());
     let rows = sqlx::query(
         "SELECT p.id, p.full_name, m.role, m.unit_id, u.name FROM memberships m
@@ -428,8 +432,16 @@ pub async fn holders(db: &Db, agency_id: i64, role: Option<Role>) -> Result<Vec<
     .await?;
     let mut out = Vec::new();
     for r in rows {
-        let Ok(role) = r.try_get::<String, _>(2)?.parse::<Role>() else { continue };
-        out.push(Holder { person_id: r.try_get(0)?, full_name: r.try_get(1)?, role, unit_id: r.try_get(3)?, unit_name: r.try_get(4)? });
+        let Ok(role) = r.try_get::<String, _>(2)?.parse::<Role>() else {
+            continue;
+        };
+        out.push(Holder {
+            person_id: r.try_get(0)?,
+            full_name: r.try_get(1)?,
+            role,
+            unit_id: r.try_get(3)?,
+            unit_name: r.try_get(4)?,
+        });
     }
     Ok(out)
 }

@@ -48,18 +48,69 @@ pub struct InboxBox {
 }
 
 fn boxes(inbox: Inbox, drafts: Drafts) -> Vec<InboxBox> {
-    let tasks = |v: Vec<Task>| v.into_iter().map(|t| (t.document_id, t.symbol, t.subject, t.deadline.unwrap_or_default())).collect();
-    let docs = |v: Vec<(i64, String, String)>| v.into_iter().map(|(id, _, subject)| (id, String::new(), subject, String::new())).collect();
+    let tasks = |v: Vec<Task>| {
+        v.into_iter()
+            .map(|t| {
+                (
+                    t.document_id,
+                    t.symbol,
+                    t.subject,
+                    t.deadline.unwrap_or_default(),
+                )
+            })
+            .collect()
+    };
+    let docs = |v: Vec<(i64, String, String)>| {
+        v.into_iter()
+            .map(|(id, _, subject)| (id, String::new(), subject, String::new()))
+            .collect()
+    };
     let all = vec![
-        InboxBox { id: "overdue", key: "inbox.overdue", items: tasks(inbox.overdue) },
-        InboxBox { id: "due_soon", key: "inbox.due_soon", items: tasks(inbox.due_soon) },
-        InboxBox { id: "to_handle", key: "inbox.to_handle", items: tasks(inbox.to_handle) },
-        InboxBox { id: "to_coordinate", key: "inbox.to_coordinate", items: tasks(inbox.to_coordinate) },
-        InboxBox { id: "for_information", key: "inbox.for_information", items: tasks(inbox.for_information) },
-        InboxBox { id: "my_drafts", key: "inbox.my_drafts", items: docs(drafts.mine) },
-        InboxBox { id: "to_review", key: "inbox.to_review", items: docs(drafts.to_review) },
-        InboxBox { id: "to_approve", key: "inbox.to_approve", items: docs(drafts.to_approve) },
-        InboxBox { id: "to_issue", key: "inbox.to_issue", items: docs(drafts.to_issue) },
+        InboxBox {
+            id: "overdue",
+            key: "inbox.overdue",
+            items: tasks(inbox.overdue),
+        },
+        InboxBox {
+            id: "due_soon",
+            key: "inbox.due_soon",
+            items: tasks(inbox.due_soon),
+        },
+        InboxBox {
+            id: "to_handle",
+            key: "inbox.to_handle",
+            items: tasks(inbox.to_handle),
+        },
+        InboxBox {
+            id: "to_coordinate",
+            key: "inbox.to_coordinate",
+            items: tasks(inbox.to_coordinate),
+        },
+        InboxBox {
+            id: "for_information",
+            key: "inbox.for_information",
+            items: tasks(inbox.for_information),
+        },
+        InboxBox {
+            id: "my_drafts",
+            key: "inbox.my_drafts",
+            items: docs(drafts.mine),
+        },
+        InboxBox {
+            id: "to_review",
+            key: "inbox.to_review",
+            items: docs(drafts.to_review),
+        },
+        InboxBox {
+            id: "to_approve",
+            key: "inbox.to_approve",
+            items: docs(drafts.to_approve),
+        },
+        InboxBox {
+            id: "to_issue",
+            key: "inbox.to_issue",
+            items: docs(drafts.to_issue),
+        },
     ];
     all.into_iter().filter(|b| !b.items.is_empty()).collect()
 }
@@ -131,7 +182,10 @@ async fn dashboard(State(state): State<AppState>, user: SignedIn) -> Result<Resp
     let drafts = outgoing::drafts(&state.db, who).await?;
     let mut late = Vec::new();
     for pos in who.positions.iter().filter(|p| p.role == Role::Leader) {
-        late.push((pos.agency_name.clone(), workflow::late_work(&state.db, who, pos.agency_id, &calendar).await?));
+        late.push((
+            pos.agency_name.clone(),
+            workflow::late_work(&state.db, who, pos.agency_id, &calendar).await?,
+        ));
     }
     Ok(render(DashboardPage {
         c: user.chrome(),

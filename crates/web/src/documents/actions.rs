@@ -26,7 +26,9 @@ impl Fields {
             for (k, v) in obj {
                 let mut push = |x: &serde_json::Value| match x {
                     serde_json::Value::String(s) => out.push((k.clone(), s.clone())),
-                    serde_json::Value::Bool(b) => out.push((k.clone(), if *b { "1".into() } else { String::new() })),
+                    serde_json::Value::Bool(b) => {
+                        out.push((k.clone(), if *b { "1".into() } else { String::new() }))
+                    }
                     serde_json::Value::Null => {}
                     other => out.push((k.clone(), other.to_string())),
                 };
@@ -40,15 +42,27 @@ impl Fields {
     }
 
     pub fn one(&self, k: &str) -> String {
-        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+        self.0
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
     }
 
     pub fn all(&self, k: &str) -> Vec<String> {
-        self.0.iter().filter(|(n, _)| n == k).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty()).collect()
+        self.0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .collect()
     }
 
     fn id(&self, k: &'static str) -> Result<i64, ServiceError> {
-        self.one(k).parse().map_err(|_| ServiceError::Invalid { field: k, code: "error.required" })
+        self.one(k).parse().map_err(|_| ServiceError::Invalid {
+            field: k,
+            code: "error.required",
+        })
     }
 
     fn ids(&self, k: &str) -> Vec<i64> {
@@ -57,9 +71,15 @@ impl Fields {
 
     fn date(&self, k: &'static str, required: bool) -> Result<Option<NaiveDate>, ServiceError> {
         match parse_date_field(&self.one(k)) {
-            Ok(None) if required => Err(ServiceError::Invalid { field: k, code: "error.required" }),
+            Ok(None) if required => Err(ServiceError::Invalid {
+                field: k,
+                code: "error.required",
+            }),
             Ok(d) => Ok(d),
-            Err(_) => Err(ServiceError::Invalid { field: k, code: "error.date" }),
+            Err(_) => Err(ServiceError::Invalid {
+                field: k,
+                code: "error.date",
+            }),
         }
     }
 
@@ -68,12 +88,21 @@ impl Fields {
         self.all(k)
             .iter()
             .map(|v| {
-                let (kind, id) = v.split_once(':').ok_or(ServiceError::Invalid { field: k, code: "error.bad_form" })?;
-                let id: i64 = id.parse().map_err(|_| ServiceError::Invalid { field: k, code: "error.bad_form" })?;
+                let (kind, id) = v.split_once(':').ok_or(ServiceError::Invalid {
+                    field: k,
+                    code: "error.bad_form",
+                })?;
+                let id: i64 = id.parse().map_err(|_| ServiceError::Invalid {
+                    field: k,
+                    code: "error.bad_form",
+                })?;
                 match kind {
                     "p" => Ok(Target::Person(id)),
                     "u" => Ok(Target::Unit(id)),
-                    _ => Err(ServiceError::Invalid { field: k, code: "error.bad_form" }),
+                    _ => Err(ServiceError::Invalid {
+                        field: k,
+                        code: "error.bad_form",
+                    }),
                 }
             })
             .collect()
@@ -81,12 +110,27 @@ impl Fields {
 }
 
 /// Performs `action` on document `id`; returns the message key to show.
-pub async fn on_document(state: &AppState, who: &Principal, id: i64, action: &str, f: &Fields) -> Result<&'static str, ServiceError> {
+pub async fn on_document(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    action: &str,
+    f: &Fields,
+) -> Result<&'static str, ServiceError> {
     let db = &state.db;
     match action {
-        "forward" => workflow::forward_to_leader(db, who, id, f.id("leader_id")?).await.map(|_| "actions.forwarded"),
+        "forward" => workflow::forward_to_leader(db, who, id, f.id("leader_id")?)
+            .await
+            .map(|_| "actions.forwarded"),
         "assign" => {
-            let lead = f.targets("lead")?.into_iter().next().ok_or(ServiceError::Invalid { field: "lead", code: "error.required" })?;
+            let lead = f
+                .targets("lead")?
+                .into_iter()
+                .next()
+                .ok_or(ServiceError::Invalid {
+                    field: "lead",
+                    code: "error.required",
+                })?;
             let a = Assign {
                 instruction: f.one("instruction"),
                 lead,
@@ -94,16 +138,24 @@ pub async fn on_document(state: &AppState, who: &Principal, id: i64, action: &st
                 inform: f.targets("inform")?,
                 deadline: f.date("deadline", false)?,
             };
-            workflow::assign(db, who, id, &a).await.map(|_| "actions.assigned")
+            workflow::assign(db, who, id, &a)
+                .await
+                .map(|_| "actions.assigned")
         }
-        "submit" => outgoing::submit_for_review(db, who, id, f.id("reviewer_id")?).await.map(|_| "actions.submitted"),
+        "submit" => outgoing::submit_for_review(db, who, id, f.id("reviewer_id")?)
+            .await
+            .map(|_| "actions.submitted"),
         "review" => {
             let decision = decision(f, true)?;
-            outgoing::review(db, who, id, decision).await.map(|_| "actions.reviewed")
+            outgoing::review(db, who, id, decision)
+                .await
+                .map(|_| "actions.reviewed")
         }
         "approve" => {
             let decision = decision(f, false)?;
-            outgoing::approve(db, who, id, decision).await.map(|_| "actions.approved")
+            outgoing::approve(db, who, id, decision)
+                .await
+                .map(|_| "actions.approved")
         }
         "issue" => outgoing::issue(db, who, id).await.map(|_| "actions.issued"),
         _ => Err(ServiceError::NotFound),
@@ -112,66 +164,132 @@ pub async fn on_document(state: &AppState, who: &Principal, id: i64, action: &st
 
 fn decision(f: &Fields, needs_approver: bool) -> Result<Decision, ServiceError> {
     match f.one("decision").as_str() {
-        "return" => Ok(Decision::Return { comment: f.one("comment") }),
-        "accept" => Ok(Decision::Accept { approver_id: if needs_approver { Some(f.id("approver_id")?) } else { None } }),
-        _ => Err(ServiceError::Invalid { field: "decision", code: "error.required" }),
+        "return" => Ok(Decision::Return {
+            comment: f.one("comment"),
+        }),
+        "accept" => Ok(Decision::Accept {
+            approver_id: if needs_approver {
+                Some(f.id("approver_id")?)
+            } else {
+                None
+            },
+        }),
+        _ => Err(ServiceError::Invalid {
+            field: "decision",
+            code: "error.required",
+        }),
     }
 }
 
 /// Performs `action` on task `id`; returns the message key to show.
-pub async fn on_task(state: &AppState, who: &Principal, id: i64, action: &str, f: &Fields) -> Result<&'static str, ServiceError> {
+pub async fn on_task(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    action: &str,
+    f: &Fields,
+) -> Result<&'static str, ServiceError> {
     let db = &state.db;
     match action {
-        "progress" => workflow::record_progress(db, who, id, &f.one("note")).await.map(|_| "actions.progress"),
+        "progress" => workflow::record_progress(db, who, id, &f.one("note"))
+            .await
+            .map(|_| "actions.progress"),
         "extension" => {
-            let until = f.date("until", true)?.ok_or(ServiceError::Invalid { field: "until", code: "error.required" })?;
-            workflow::request_extension(db, who, id, until, &f.one("reason")).await.map(|_| "actions.extension_requested")
+            let until = f.date("until", true)?.ok_or(ServiceError::Invalid {
+                field: "until",
+                code: "error.required",
+            })?;
+            workflow::request_extension(db, who, id, until, &f.one("reason"))
+                .await
+                .map(|_| "actions.extension_requested")
         }
         "grant-extension" => {
-            let until = f.date("until", true)?.ok_or(ServiceError::Invalid { field: "until", code: "error.required" })?;
-            workflow::grant_extension(db, who, id, until).await.map(|_| "actions.extension_granted")
+            let until = f.date("until", true)?.ok_or(ServiceError::Invalid {
+                field: "until",
+                code: "error.required",
+            })?;
+            workflow::grant_extension(db, who, id, until)
+                .await
+                .map(|_| "actions.extension_granted")
         }
         "complete" => {
             let reply = f.one("reply_id").parse::<i64>().ok();
-            workflow::complete(db, who, id, &f.one("result"), reply).await.map(|_| "actions.completed")
+            workflow::complete(db, who, id, &f.one("result"), reply)
+                .await
+                .map(|_| "actions.completed")
         }
-        "split" => workflow::split(db, who, id, &f.ids("people"), &f.one("note")).await.map(|_| "actions.split"),
+        "split" => workflow::split(db, who, id, &f.ids("people"), &f.one("note"))
+            .await
+            .map(|_| "actions.split"),
         "take-back" => {
             let to = f.targets("to")?.into_iter().next();
-            workflow::take_back(db, who, id, to).await.map(|_| "actions.taken_back")
+            workflow::take_back(db, who, id, to)
+                .await
+                .map(|_| "actions.taken_back")
         }
         _ => Err(ServiceError::NotFound),
     }
 }
 
 /// A new outgoing draft from fields and files; one error per field is enough here.
-pub async fn new_draft(state: &AppState, f: &Fields, uploads: Vec<Upload>) -> Result<NewDraft, ServiceError> {
-    let doc_type = DocumentType::parse(&f.one("doc_type")).map_err(|e| ServiceError::invalid("doc_type", e))?;
-    let subject = Subject::parse(&f.one("subject")).map_err(|e| ServiceError::invalid("subject", e))?;
-    let urgency = Urgency::parse(&default(f.one("urgency"), "normal")).map_err(|e| ServiceError::invalid("urgency", e))?;
-    let classification =
-        Classification::parse(&default(f.one("classification"), "normal")).map_err(|e| ServiceError::invalid("classification", e))?;
+pub async fn new_draft(
+    state: &AppState,
+    f: &Fields,
+    uploads: Vec<Upload>,
+) -> Result<NewDraft, ServiceError> {
+    let doc_type = DocumentType::parse(&f.one("doc_type"))
+        .map_err(|e| ServiceError::invalid("doc_type", e))?;
+    let subject =
+        Subject::parse(&f.one("subject")).map_err(|e| ServiceError::invalid("subject", e))?;
+    let urgency = Urgency::parse(&default(f.one("urgency"), "normal"))
+        .map_err(|e| ServiceError::invalid("urgency", e))?;
+    let classification = Classification::parse(&default(f.one("classification"), "normal"))
+        .map_err(|e| ServiceError::invalid("classification", e))?;
     let today = time::today();
     let mut recipients = Vec::new();
     for id in f.ids("recipient_agencies") {
-        let a = org::get(&state.db, id, today).await.map_err(|_| ServiceError::Invalid { field: "recipients", code: "error.issuer" })?;
-        recipients.push(Recipient { agency_id: Some(a.id), name: a.name });
+        let a = org::get(&state.db, id, today)
+            .await
+            .map_err(|_| ServiceError::Invalid {
+                field: "recipients",
+                code: "error.issuer",
+            })?;
+        recipients.push(Recipient {
+            agency_id: Some(a.id),
+            name: a.name,
+        });
     }
-    for line in f.one("recipients_other").lines().chain(f.all("recipients").iter().map(String::as_str)) {
+    for line in f
+        .one("recipients_other")
+        .lines()
+        .chain(f.all("recipients").iter().map(String::as_str))
+    {
         let name = line.trim().trim_start_matches('-').trim();
         if name.chars().count() > 150 {
-            return Err(ServiceError::Invalid { field: "recipients", code: "error.too_long" });
+            return Err(ServiceError::Invalid {
+                field: "recipients",
+                code: "error.too_long",
+            });
         }
         if !name.is_empty() {
-            recipients.push(Recipient { agency_id: None, name: name.to_owned() });
+            recipients.push(Recipient {
+                agency_id: None,
+                name: name.to_owned(),
+            });
         }
     }
-    let number = |k: &'static str| -> Result<Option<i64>, ServiceError> {
-        match f.one(k) {
-            v if v.is_empty() => Ok(None),
-            v => v.parse::<i64>().ok().filter(|n| *n > 0).map(Some).ok_or(ServiceError::Invalid { field: k, code: "error.page_count" }),
-        }
-    };
+    let number =
+        |k: &'static str| -> Result<Option<i64>, ServiceError> {
+            match f.one(k) {
+                v if v.is_empty() => Ok(None),
+                v => v.parse::<i64>().ok().filter(|n| *n > 0).map(Some).ok_or(
+                    ServiceError::Invalid {
+                        field: k,
+                        code: "error.page_count",
+                    },
+                ),
+            }
+        };
     Ok(NewDraft {
         doc_type,
         legal_normative: !f.one("legal_normative").is_empty(),

@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/documents", get(list))
         .route("/api/v1/documents/{id}", get(one))
-        .route("/api/v1/documents/{id}/attachments/{attachment}", get(download))
+        .route(
+            "/api/v1/documents/{id}/attachments/{attachment}",
+            get(download),
+        )
         .route("/api/v1/documents/{id}/{action}", post(document_action))
         .route("/api/v1/tasks/{id}/{action}", post(task_action))
         .route(
@@ -78,7 +81,10 @@ async fn create_draft(
     for a in body["attachments"].as_array().into_iter().flatten() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(a["content_base64"].as_str().unwrap_or_default())
-            .map_err(|_| ApiError::Invalid { field: "attachments", code: "error.base64" })?;
+            .map_err(|_| ApiError::Invalid {
+                field: "attachments",
+                code: "error.base64",
+            })?;
         uploads.push(documents::Upload {
             file_name: a["file_name"].as_str().unwrap_or_default().to_owned(),
             bytes: bytes.into(),
@@ -88,12 +94,20 @@ async fn create_draft(
     let mut fields = Fields::from_json(&body);
     fields.0.retain(|(k, _)| k != "attachments");
     let draft = actions::new_draft(&state, &fields, uploads).await?;
-    let id = documents::outgoing::create_draft(&state.db, &state.blobs, &who, agency, draft).await?;
-    Ok((StatusCode::CREATED, Json(documents::get(&state.db, &who, id).await?)).into_response())
+    let id =
+        documents::outgoing::create_draft(&state.db, &state.blobs, &who, agency, draft).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(documents::get(&state.db, &who, id).await?),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/inbox`: the person's open tasks by box, and drafts waiting on them.
-async fn inbox(State(state): State<AppState>, ApiUser(who): ApiUser) -> Result<Json<serde_json::Value>, ApiError> {
+async fn inbox(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let calendar = lienthong_services::calendar::load(&state.db).await?;
     let inbox = workflow::inbox(&state.db, &who, &calendar).await?;
     let drafts = documents::outgoing::drafts(&state.db, &who).await?;

@@ -60,7 +60,11 @@ pub struct DocumentPage {
 }
 
 fn choice(value: String, label: String) -> Choice {
-    Choice { value, key: label, selected: false }
+    Choice {
+        value,
+        key: label,
+        selected: false,
+    }
 }
 
 pub async fn document_view(
@@ -101,8 +105,15 @@ pub async fn document_view(
     for h in &staff {
         if !seen.contains(&h.person_id) {
             seen.push(h.person_id);
-            let unit = h.unit_name.clone().map(|u| format!(" — {u}")).unwrap_or_default();
-            targets.push(choice(format!("p:{}", h.person_id), format!("{}{unit}", h.full_name)));
+            let unit = h
+                .unit_name
+                .clone()
+                .map(|u| format!(" — {u}"))
+                .unwrap_or_default();
+            targets.push(choice(
+                format!("p:{}", h.person_id),
+                format!("{}{unit}", h.full_name),
+            ));
         }
     }
 
@@ -132,8 +143,17 @@ pub async fn document_view(
     let replies = outgoing::replies_to(&state.db, id)
         .await?
         .into_iter()
-    .map(|(rid, symbol, subject)| choice(rid.to_string(), if symbol.is_empty() { subject } else { format!("{symbol} — {subject}") }))
-    .collect();
+        .map(|(rid, symbol, subject)| {
+            choice(
+                rid.to_string(),
+                if symbol.is_empty() {
+                    subject
+                } else {
+                    format!("{symbol} — {subject}")
+                },
+            )
+        })
+        .collect();
 
     let handlers = outgoing::handlers(&state.db, id).await?;
     let status = d.status.as_str();
@@ -143,23 +163,42 @@ pub async fn document_view(
         urgency_key: format!("urgency.{}", d.urgency),
         classification_key: format!("classification.{}", d.classification),
         status_key: format!("status.{}", d.status),
-        events: d.events.iter().map(|e| (e.clone(), format!("event.{}", e.kind))).collect(),
+        events: d
+            .events
+            .iter()
+            .map(|e| (e.clone(), format!("event.{}", e.kind)))
+            .collect(),
         tasks,
         error,
         incoming,
         can_forward: incoming && is(Role::Clerk) && status == "registered",
         leaders: pick(Role::Leader),
-        can_assign: incoming && is(Role::Leader) && matches!(status, "registered" | "submitted" | "assigned" | "in_progress"),
+        can_assign: incoming
+            && is(Role::Leader)
+            && matches!(
+                status,
+                "registered" | "submitted" | "assigned" | "in_progress"
+            ),
         targets,
-        default_deadline: time::date(lienthong_services::calendar::load(&state.db).await?.add_working_days(time::today(), 10)),
+        default_deadline: time::date(
+            lienthong_services::calendar::load(&state.db)
+                .await?
+                .add_working_days(time::today(), 10),
+        ),
         can_reply: incoming && access::is_member_of(&memberships, agency),
         replies,
-        can_submit: !incoming && handlers.drafter == Some(me) && matches!(status, "draft" | "returned"),
+        can_submit: !incoming
+            && handlers.drafter == Some(me)
+            && matches!(status, "draft" | "returned"),
         unit_heads: pick(Role::UnitHead),
         can_review: !incoming && handlers.reviewer == Some(me) && status == "in_review",
         can_approve: !incoming && handlers.approver == Some(me) && status == "awaiting_approval",
         can_issue: !incoming && is(Role::Clerk) && status == "approved",
-        recipients: if incoming { Vec::new() } else { outgoing::recipients(&state.db, id).await? },
+        recipients: if incoming {
+            Vec::new()
+        } else {
+            outgoing::recipients(&state.db, id).await?
+        },
         d,
     })
 }
@@ -191,16 +230,35 @@ pub async fn document_page(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let notice = q.done.as_deref().and_then(|d| NOTICES.iter().find(|n| **n == d).copied());
-    Ok(render(document_view(&state, &user, id, None, notice).await?))
+    let notice = q
+        .done
+        .as_deref()
+        .and_then(|d| NOTICES.iter().find(|n| **n == d).copied());
+    Ok(render(
+        document_view(&state, &user, id, None, notice).await?,
+    ))
 }
 
-async fn after(state: &AppState, user: &SignedIn, document: i64, outcome: Result<&'static str, ServiceError>) -> Result<Response, PageError> {
+async fn after(
+    state: &AppState,
+    user: &SignedIn,
+    document: i64,
+    outcome: Result<&'static str, ServiceError>,
+) -> Result<Response, PageError> {
     match outcome {
         Ok(key) => Ok(Redirect::to(&format!("/documents/{document}?done={key}")).into_response()),
-        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_) | ServiceError::Forbidden)) => {
-            let status = if matches!(e, ServiceError::Forbidden) { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
-            let mut res = render(document_view(state, user, document, Some(actions::error_key(&e)), None).await?);
+        Err(
+            e
+            @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_) | ServiceError::Forbidden),
+        ) => {
+            let status = if matches!(e, ServiceError::Forbidden) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let mut res = render(
+                document_view(state, user, document, Some(actions::error_key(&e)), None).await?,
+            );
             *res.status_mut() = status;
             Ok(res)
         }
