@@ -36,3 +36,22 @@ pub fn role_key(r: &Role) -> &'static str {
         Role::Editor => "role.editor",
     }
 }
+
+/// A stored UTC timestamp shown in Vietnam time (UTC+7), as clerks read it:
+/// `2026-11-25 23:08`. Anything unparseable is shown as stored.
+pub fn local_time(stamp: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(stamp) {
+        Ok(t) => (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7)).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => stamp.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_shown_in_vietnam_time() {
+        assert_eq!(super::local_time("2026-11-25T16:08:16.405204Z"), "2026-11-25 23:08");
+        assert_eq!(super::local_time("2026-12-31T18:30:00.000000Z"), "2027-01-01 01:30");
+        assert_eq!(super::local_time("not a time"), "not a time");
+    }
+}
