@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ops::routes())
         .route("/lang", get(switch_language))
         .route("/static/app.css", get(|| static_file("text/css; charset=utf-8", include_str!("static/app.css"))))
+        .route("/api/openapi.json", get(|| static_file("application/json", include_str!("openapi.json"))))
         .route(
             "/static/htmx.min.js",
             get(|| static_file("text/javascript; charset=utf-8", include_str!("static/htmx.min.js"))),

@@ -41,7 +41,9 @@ pub fn role_key(r: &Role) -> &'static str {
 /// `2026-11-25 23:08`. Anything unparseable is shown as stored.
 pub fn local_time(stamp: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(stamp) {
-        Ok(t) => (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7)).format("%Y-%m-%d %H:%M").to_string(),
+        Ok(t) => (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(7))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         Err(_) => stamp.to_owned(),
     }
 }
@@ -50,8 +52,14 @@ pub fn local_time(stamp: &str) -> String {
 mod tests {
     #[test]
     fn timestamps_are_shown_in_vietnam_time() {
-        assert_eq!(super::local_time("2026-11-25T16:08:16.405204Z"), "2026-11-25 23:08");
-        assert_eq!(super::local_time("2026-12-31T18:30:00.000000Z"), "2027-01-01 01:30");
+        assert_eq!(
+            super::local_time("2026-11-25T16:08:16.405204Z"),
+            "2026-11-25 23:08"
+        );
+        assert_eq!(
+            super::local_time("2026-12-31T18:30:00.000000Z"),
+            "2027-01-01 01:30"
+        );
         assert_eq!(super::local_time("not a time"), "not a time");
     }
 }

@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/metrics", Access::Public),
     ("GET", "/static/app.css", Access::Public),
     ("GET", "/static/htmx.min.js", Access::Public),
+    ("GET", "/api/openapi.json", Access::Public),
     ("POST", "/api/v1/auth/token", Access::Public),
     ("GET", "/", Access::SignedIn),
     ("POST", "/sign-out", Access::SignedIn),
@@ -103,6 +104,9 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/documents/outgoing", Access::ApiMember(403)),
     ("GET", "/api/v1/inbox", Access::ApiToken),
     ("GET", "/admin/audit", Access::ProvinceAdmin),
+    ("GET", "/admin/calendar", Access::ProvinceAdmin),
+    ("POST", "/admin/calendar/days", Access::ProvinceAdmin),
+    ("POST", "/admin/calendar/days/remove", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
 ];
 
@@ -148,7 +152,7 @@ struct Targets {
 
 async fn targets(s: &TestServer) -> Targets {
     let person = person_id(s, "giamdoc.skhcn").await;
-    let position = people::positions(&s.db, person, Some(time::today()))
+    let position = people::positions(&s.db().await, person, Some(time::today()))
         .await
         .unwrap()[0]
         .id;
@@ -168,14 +172,14 @@ async fn targets(s: &TestServer) -> Targets {
 /// An administrator of the commune: has admin rights, just not over the department.
 async fn commune_admin(s: &TestServer, commune: i64) -> String {
     let username = "quantri.xa";
-    if people::by_username(&s.db, username)
+    if people::by_username(&s.db().await, username)
         .await
         .unwrap()
         .is_none()
     {
         let actor = Actor::system("test");
         let id = people::create(
-            &s.db,
+            &s.db().await,
             &actor,
             people::NewPerson {
                 username: Username::parse(username).unwrap(),
@@ -194,7 +198,9 @@ async fn commune_admin(s: &TestServer, commune: i64) -> String {
             title: "Quản trị".into(),
             valid_from: time::today(),
         };
-        people::add_position(&s.db, &actor, id, &p).await.unwrap();
+        people::add_position(&s.db().await, &actor, id, &p)
+            .await
+            .unwrap();
     }
     username.to_owned()
 }
@@ -293,7 +299,7 @@ async fn department_document(s: &TestServer, agency: i64) -> (i64, i64, i64) {
     use lienthong_services::documents;
     let clerk = principal(s, "vanthu.skhcn").await;
     let (rows, _) = documents::list_register(
-        &s.db,
+        &s.db().await,
         &clerk,
         agency,
         Direction::Incoming,
@@ -331,15 +337,17 @@ async fn department_document(s: &TestServer, agency: i64) -> (i64, i64, i64) {
                     claimed_type: None,
                 }],
             };
-            documents::register_incoming(&s.db, &blobs, &clerk, agency, new)
+            documents::register_incoming(&s.db().await, &blobs, &clerk, agency, new)
                 .await
                 .unwrap()
                 .id
         }
     };
-    let doc = documents::get(&s.db, &clerk, id).await.unwrap();
+    let doc = documents::get(&s.db().await, &clerk, id).await.unwrap();
     let leader = principal(s, "giamdoc.skhcn").await;
-    let tasks = documents::workflow::tasks_of(&s.db, id).await.unwrap();
+    let tasks = documents::workflow::tasks_of(&s.db().await, id)
+        .await
+        .unwrap();
     let task = match tasks.first() {
         Some(t) => t.id,
         None => {
@@ -350,7 +358,7 @@ async fn department_document(s: &TestServer, agency: i64) -> (i64, i64, i64) {
                 inform: vec![],
                 deadline: None,
             };
-            documents::workflow::assign(&s.db, &leader, id, &a)
+            documents::workflow::assign(&s.db().await, &leader, id, &a)
                 .await
                 .unwrap()[0]
         }
@@ -359,8 +367,11 @@ async fn department_document(s: &TestServer, agency: i64) -> (i64, i64, i64) {
 }
 
 async fn principal(s: &TestServer, username: &str) -> lienthong_services::auth::Principal {
-    let person = people::by_username(&s.db, username).await.unwrap().unwrap();
-    let positions = people::positions(&s.db, person.id, Some(time::today()))
+    let person = people::by_username(&s.db().await, username)
+        .await
+        .unwrap()
+        .unwrap();
+    let positions = people::positions(&s.db().await, person.id, Some(time::today()))
         .await
         .unwrap();
     lienthong_services::auth::Principal { person, positions }
@@ -420,17 +431,20 @@ fn form_for(template: &str, t: &Targets, csrf: &str) -> Vec<(String, String)> {
 
 async fn snapshot(s: &TestServer, t: &Targets) -> String {
     let today = time::today();
-    let agency = org::get(&s.db, t.agency, today).await.unwrap();
-    let units = org::units(&s.db, t.agency, today).await.unwrap().len();
-    let staff = people::list_in_agency(&s.db, t.agency, today)
+    let agency = org::get(&s.db().await, t.agency, today).await.unwrap();
+    let units = org::units(&s.db().await, t.agency, today)
         .await
         .unwrap()
         .len();
-    let positions = people::positions(&s.db, t.person, None)
+    let staff = people::list_in_agency(&s.db().await, t.agency, today)
         .await
         .unwrap()
         .len();
-    let agencies = org::list(&s.db, today, true).await.unwrap().len();
+    let positions = people::positions(&s.db().await, t.person, None)
+        .await
+        .unwrap()
+        .len();
+    let agencies = org::list(&s.db().await, today, true).await.unwrap().len();
     format!(
         "{} {} {units} {staff} {positions} {agencies}",
         agency.name,

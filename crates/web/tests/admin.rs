@@ -70,7 +70,10 @@ async fn the_map_can_be_read_as_of_any_date() {
         );
 
         let code = lienthong_domain::OrgCode::parse("000.00.10.H62").unwrap();
-        let stttt = org::id_by_code(&s.db, &code).await.unwrap().unwrap();
+        let stttt = org::id_by_code(&s.db().await, &code)
+            .await
+            .unwrap()
+            .unwrap();
         let page = c
             .get(format!("{}/admin/agencies/{stttt}", s.base))
             .send()
@@ -101,7 +104,7 @@ async fn adding_an_agency_a_unit_and_a_person() {
         let csrf = common::csrf(&c, s).await;
         let province = agency_of(s, "admin").await;
         let named = |name: &'static str| async move {
-            org::list(&s.db, time::today(), true)
+            org::list(&s.db().await, time::today(), true)
                 .await
                 .unwrap()
                 .iter()
@@ -188,7 +191,7 @@ async fn adding_an_agency_a_unit_and_a_person() {
             .await
             .unwrap();
         assert_eq!(res.status(), 303);
-        let unit = org::units(&s.db, id, time::today()).await.unwrap()[0].id;
+        let unit = org::units(&s.db().await, id, time::today()).await.unwrap()[0].id;
 
         let person = [
             ("username", "giamdoc.stn"),
@@ -217,7 +220,7 @@ async fn adding_an_agency_a_unit_and_a_person() {
                 && body.contains("Địa chỉ thư điện tử không hợp lệ.")
         );
         assert!(
-            lienthong_services::people::by_username(&s.db, "giamdoc.stn")
+            lienthong_services::people::by_username(&s.db().await, "giamdoc.stn")
                 .await
                 .unwrap()
                 .is_none()
@@ -370,7 +373,7 @@ async fn a_merge_recorded_through_the_form_moves_people_and_shows_in_the_audit_l
         assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
 
         let person = person_id(s, &username).await;
-        let now = lienthong_services::people::positions(&s.db, person, Some(time::today()))
+        let now = lienthong_services::people::positions(&s.db().await, person, Some(time::today()))
             .await
             .unwrap();
         assert_eq!(now.len(), 1);
@@ -378,7 +381,9 @@ async fn a_merge_recorded_through_the_form_moves_people_and_shows_in_the_audit_l
             now[0].agency_id, ids[1],
             "the specialist now works at the successor"
         );
-        let merged = org::get(&s.db, ids[0], time::today()).await.unwrap();
+        let merged = org::get(&s.db().await, ids[0], time::today())
+            .await
+            .unwrap();
         assert_eq!(merged.valid_to.as_deref(), Some(effective.as_str()));
         assert_eq!(merged.successors[0].id, ids[1]);
 
@@ -403,5 +408,90 @@ async fn a_merge_recorded_through_the_form_moves_people_and_shows_in_the_audit_l
             .unwrap();
         assert!(verify.contains("data-chain=\"ok\""), "{verify}");
         assert!(!verify.contains("<html"), "htmx gets a fragment");
+    }
+}
+
+#[tokio::test]
+async fn the_province_administrator_keeps_the_working_day_calendar() {
+    for s in servers() {
+        let c = sign_in(s, "admin").await;
+        let page = c
+            .get(format!("{}/admin/calendar?year=2026", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Tết 2026 (lunar New Year on 17 February) and Hùng Kings' day (lunar 10/3 = 26 April, a Sunday).
+        assert!(page.contains("data-date=\"2026-02-17\""), "Tết is listed");
+        assert!(
+            page.contains("data-date=\"2026-04-26\"") && page.contains("data-date=\"2026-04-27\""),
+            "Sunday holiday gives Monday off"
+        );
+        let csrf = common::csrf(&c, s).await;
+        let day = if s.backend == "sqlite" {
+            "2026-11-24"
+        } else {
+            "2026-11-23"
+        };
+        let res = c
+            .post(format!("{}/admin/calendar/days", s.base))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("date", day),
+                ("kind", "day_off"),
+                ("note", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "the basis is required");
+        let res = c
+            .post(format!("{}/admin/calendar/days", s.base))
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("date", day),
+                ("kind", "day_off"),
+                ("note", "Ngày Văn hóa Việt Nam (thử)"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let cal = lienthong_services::calendar::load(&s.db().await)
+            .await
+            .unwrap();
+        assert!(!cal.is_working_day(chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()));
+        let page = c
+            .get(format!("{}/admin/calendar?year=2026", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Ngày Văn hóa Việt Nam (thử)"));
+        let res = c
+            .post(format!("{}/admin/calendar/days/remove", s.base))
+            .form(&[("_csrf", csrf.as_str()), ("date", day)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let cal = lienthong_services::calendar::load(&s.db().await)
+            .await
+            .unwrap();
+        assert!(cal.is_working_day(chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()));
+        let clerk = sign_in(s, "vanthu.skhcn").await;
+        assert_eq!(
+            clerk
+                .get(format!("{}/admin/calendar", s.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
     }
 }

@@ -263,10 +263,11 @@ async fn forms_without_the_csrf_token_are_refused_and_change_nothing() {
 
         // A signed-in admin's state-changing form without the token changes nothing.
         let admin = sign_in(s, "admin").await;
-        let before = lienthong_services::org::list(&s.db, lienthong_store::time::today(), true)
-            .await
-            .unwrap()
-            .len();
+        let before =
+            lienthong_services::org::list(&s.db().await, lienthong_store::time::today(), true)
+                .await
+                .unwrap()
+                .len();
         let res = admin
             .post(format!("{}/admin/agencies", s.base))
             .form(&[
@@ -279,10 +280,11 @@ async fn forms_without_the_csrf_token_are_refused_and_change_nothing() {
             .await
             .unwrap();
         assert_eq!(res.status(), 403);
-        let after = lienthong_services::org::list(&s.db, lienthong_store::time::today(), true)
-            .await
-            .unwrap()
-            .len();
+        let after =
+            lienthong_services::org::list(&s.db().await, lienthong_store::time::today(), true)
+                .await
+                .unwrap()
+                .len();
         assert_eq!(before, after);
     }
 }

@@ -5,6 +5,7 @@
 
 mod agencies;
 mod audit;
+mod calendar;
 mod people;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(agencies::routes())
         .merge(people::routes())
         .merge(audit::routes())
+        .merge(calendar::routes())
 }
 
 /// The agency and its parents, on the last day it existed if it has ended, so

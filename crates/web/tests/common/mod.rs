@@ -14,13 +14,30 @@ use reqwest::redirect::Policy;
 pub struct TestServer {
     pub base: String,
     pub backend: &'static str,
-    pub db: Db,
+    url: String,
+    schema: Option<String>,
+}
+
+impl TestServer {
+    /// A connection pool to the server's database for this test alone. Each test
+    /// runs its own tokio runtime, and a pooled connection dies with the runtime
+    /// that opened it, so tests never share the server's pool.
+    pub async fn db(&self) -> Db {
+        Db::connect_in_schema(&self.url, self.schema.as_deref())
+            .await
+            .unwrap()
+    }
 }
 
 static SERVERS: OnceLock<Vec<TestServer>> = OnceLock::new();
 
 pub fn servers() -> &'static [TestServer] {
     SERVERS.get_or_init(|| {
+        // Server errors go to the test's output, so a 500 explains itself.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("error")
+            .with_test_writer()
+            .try_init();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -31,13 +48,14 @@ pub fn servers() -> &'static [TestServer] {
             rt.block_on(async move {
                 let mut out = Vec::new();
                 let dir = tempfile::tempdir().unwrap().keep();
+                let url = format!("sqlite://{}", dir.join("lienthong.db").display());
                 let db = Db::open_sqlite(&dir).await.unwrap();
-                out.push(start("sqlite", db, &dir).await);
+                out.push(start("sqlite", db, &dir, url, None).await);
                 match std::env::var("TEST_DATABASE_URL") {
                     Ok(url) => {
                         let schema = format!("lt_web_{}", std::process::id());
                         let db = Db::connect_in_schema(&url, Some(&schema)).await.unwrap();
-                        out.push(start("postgres", db, &dir).await);
+                        out.push(start("postgres", db, &dir, url, Some(schema)).await);
                     }
                     Err(_) => eprintln!("TEST_DATABASE_URL not set: PostgreSQL web tests NOT run"),
                 }
@@ -49,7 +67,13 @@ pub fn servers() -> &'static [TestServer] {
     })
 }
 
-async fn start(backend: &'static str, db: Db, dir: &std::path::Path) -> TestServer {
+async fn start(
+    backend: &'static str,
+    db: Db,
+    dir: &std::path::Path,
+    url: String,
+    schema: Option<String>,
+) -> TestServer {
     db.migrate().await.unwrap();
     demo::load(&db).await.unwrap();
     let state = AppState::new(
@@ -68,7 +92,12 @@ async fn start(backend: &'static str, db: Db, dir: &std::path::Path) -> TestServ
         state,
         std::future::pending(),
     ));
-    TestServer { base, backend, db }
+    TestServer {
+        base,
+        backend,
+        url,
+        schema,
+    }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
@@ -140,14 +169,14 @@ pub async fn token(s: &TestServer, username: &str) -> String {
 
 pub async fn agency_id(s: &TestServer, code: &str) -> i64 {
     let code = lienthong_domain::OrgCode::parse(code).unwrap();
-    lienthong_services::org::id_by_code(&s.db, &code)
+    lienthong_services::org::id_by_code(&s.db().await, &code)
         .await
         .unwrap()
         .unwrap()
 }
 
 pub async fn person_id(s: &TestServer, username: &str) -> i64 {
-    lienthong_services::people::by_username(&s.db, username)
+    lienthong_services::people::by_username(&s.db().await, username)
         .await
         .unwrap()
         .unwrap()
@@ -158,7 +187,7 @@ pub async fn person_id(s: &TestServer, username: &str) -> i64 {
 pub async fn agency_of(s: &TestServer, username: &str) -> i64 {
     let id = person_id(s, username).await;
     let today = lienthong_store::time::today();
-    lienthong_services::people::positions(&s.db, id, Some(today))
+    lienthong_services::people::positions(&s.db().await, id, Some(today))
         .await
         .unwrap()[0]
         .agency_id
