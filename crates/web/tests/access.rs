@@ -86,6 +86,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/documents/{id}/{action}", Access::Member(404)),
     ("POST", "/tasks/{id}/{action}", Access::Member(404)),
+    ("POST", "/tasks/{id}/progress", Access::Member(404)),
     ("GET", "/documents/outgoing", Access::Member(403)),
     ("POST", "/documents/outgoing", Access::Member(403)),
     ("GET", "/documents/outgoing/new", Access::Member(403)),
@@ -133,8 +134,12 @@ fn collect_routes(dir: &std::path::Path, out: &mut BTreeSet<String>) {
             collect_routes(&p, out);
         } else if p.extension().is_some_and(|x| x == "rs") {
             let text = std::fs::read_to_string(&p).unwrap();
-            for part in text.split(".route(\"").skip(1) {
-                out.insert(part[..part.find('"').unwrap()].to_owned());
+            // `.route("…"` possibly with the path on the next line.
+            for part in text.split(".route(").skip(1) {
+                let part = part.trim_start();
+                if let Some(rest) = part.strip_prefix('"') {
+                    out.insert(rest[..rest.find('"').unwrap()].to_owned());
+                }
             }
         }
     }
@@ -216,7 +221,7 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.agency
     };
     let action = if template.contains("tasks/") {
-        "progress"
+        "complete"
     } else {
         "forward"
     };
@@ -270,6 +275,10 @@ async fn send(
                 .text("arrived_on", "2026-01-02");
             c.post(url).multipart(form)
         }
+        ("POST", "/tasks/{id}/progress") => {
+            let form = reqwest::multipart::Form::new().text("_csrf", csrf.to_owned()).text("note", "xâm nhập");
+            c.post(url).multipart(form)
+        }
         ("POST", "/documents/outgoing") => {
             let form = reqwest::multipart::Form::new()
                 .text("_csrf", csrf.to_owned())
@@ -283,7 +292,7 @@ async fn send(
         ("POST", "/api/v1/documents/incoming") => c.post(url).json(&serde_json::json!({
             "issuer": "Bộ Nội vụ", "symbol": "1/TB-LA", "issued_on": "2026-01-01", "type": "TB", "subject": "Văn bản lạ"})),
         ("POST", "/documents/{id}/{action}") => c.post(url).form(&[("_csrf", csrf), ("leader_id", "1")]),
-        ("POST", "/tasks/{id}/{action}") => c.post(url).form(&[("_csrf", csrf), ("note", "xâm nhập")]),
+        ("POST", "/tasks/{id}/{action}") => c.post(url).form(&[("_csrf", csrf), ("result", "xâm nhập")]),
         _ => c.post(url).form(&form_for(template, t, csrf)),
     };
     let req = match token {

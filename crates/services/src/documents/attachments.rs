@@ -121,8 +121,18 @@ pub(crate) async fn insert_rows(
     document_id: i64,
     files: &[Stored],
 ) -> Result<(), ServiceError> {
+    insert_rows_from(tx, document_id, files, 0).await
+}
+
+async fn insert_rows_from(
+    tx: &mut WriteTx,
+    document_id: i64,
+    files: &[Stored],
+    first: i64,
+) -> Result<(), ServiceError> {
     let now = time::now();
-    for (position, f) in files.iter().enumerate() {
+    for (i, f) in files.iter().enumerate() {
+        let position = first + i as i64;
         sqlx::query(
             "INSERT INTO blobs (sha256, size, content_type, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (sha256) DO NOTHING",
@@ -145,7 +155,7 @@ pub(crate) async fn insert_rows(
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(document_id)
-        .bind(position as i64)
+        .bind(position)
         .bind(&f.file_name)
         .bind(&f.sha256)
         .bind(&f.content_type)
@@ -155,6 +165,26 @@ pub(crate) async fn insert_rows(
         .await?;
     }
     Ok(())
+}
+
+/// Adds files after a document's existing attachments; returns their names.
+pub(crate) async fn append_rows(
+    tx: &mut WriteTx,
+    document_id: i64,
+    files: &[Stored],
+) -> Result<Vec<String>, ServiceError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let next: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM attachments WHERE document_id = $1",
+    )
+    .bind(document_id)
+    .fetch_one(tx.conn())
+    .await?
+    .try_get(0)?;
+    insert_rows_from(tx, document_id, files, next).await?;
+    Ok(files.iter().map(|f| f.file_name.clone()).collect())
 }
 
 /// An attachment's metadata and bytes, for someone who may read its document.

@@ -129,9 +129,10 @@ fn check(batch: Vec<NewIncoming>) -> Result<Vec<Item>, ServiceError> {
             issuer_key: issuer_key(&new),
             new,
         };
-        if !item.new.allow_duplicate
-            && !seen.insert((item.symbol_folded.clone(), item.issuer_key.clone()))
-        {
+        // An earlier item counts even when it was itself allowed as a duplicate: one
+        // by one, it would have been registered by the time this one is checked.
+        let first = seen.insert((item.symbol_folded.clone(), item.issuer_key.clone()));
+        if !first && !item.new.allow_duplicate {
             return Err(ServiceError::Invalid {
                 field: "symbol",
                 code: "error.duplicate_in_batch",
@@ -599,17 +600,18 @@ mod tests {
                 Err(ServiceError::Duplicate(ids)) => assert_eq!(ids, vec![existing.id]),
                 other => panic!("{}: expected a duplicate, got {other:?}", t.name),
             }
-            let twice = vec![
-                incoming("200/UBND-VP", "2026-06-02"),
-                incoming("200/UBND-VP", "2026-06-02"),
-            ];
-            assert!(matches!(
-                import_incoming(&t.db, &clerk, agency, twice).await,
-                Err(ServiceError::Invalid {
-                    field: "symbol",
-                    ..
-                })
-            ));
+            let mut forced = incoming("200/UBND-VP", "2026-06-02");
+            forced.allow_duplicate = true;
+            for first in [incoming("200/UBND-VP", "2026-06-02"), forced] {
+                let twice = vec![first, incoming("200/UBND-VP", "2026-06-02")];
+                assert!(matches!(
+                    import_incoming(&t.db, &clerk, agency, twice).await,
+                    Err(ServiceError::Invalid {
+                        field: "symbol",
+                        ..
+                    })
+                ));
+            }
             let mut other_agency = batch(100, 1, "2026-06-02");
             other_agency[0].register_id = Some(-1);
             assert!(matches!(

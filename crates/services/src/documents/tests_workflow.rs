@@ -166,12 +166,19 @@ async fn from_registration_to_completion() {
 
         // Progress, a request for more time, and completion.
         assert!(matches!(
-            record_progress(db, &outsider, sub[0], "x").await,
+            record_progress(db, &blobs, &outsider, sub[0], "x", &[]).await,
             Err(ServiceError::Forbidden)
         ));
-        record_progress(db, &worker, sub[0], "Đã tổng hợp số liệu của các phòng.")
-            .await
-            .unwrap();
+        record_progress(
+            db,
+            &blobs,
+            &worker,
+            sub[0],
+            "Đã tổng hợp số liệu của các phòng.",
+            &[],
+        )
+        .await
+        .unwrap();
         assert_eq!(status(db, "vanthu.skhcn", id).await, "in_progress");
         request_extension(
             db,

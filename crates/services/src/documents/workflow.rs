@@ -480,12 +480,15 @@ pub async fn split(
     Ok(ids)
 }
 
-/// A step on a task: an opinion or progress note, or a request for more time.
+/// A step on a task: an opinion or progress note, with files if any (they are
+/// added to the document's attachments).
 pub async fn record_progress(
     db: &Db,
+    blobs: &lienthong_store::BlobStore,
     who: &Principal,
     task_id: i64,
     note: &str,
+    files: &[super::Upload],
 ) -> Result<(), ServiceError> {
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 4000 {
@@ -494,15 +497,20 @@ pub async fn record_progress(
             code: "error.note",
         });
     }
+    let stored = super::attachments::store_all(blobs, files).await?;
     let mut tx = db.write().await?;
     let t = task_row(&mut tx, task_id).await?;
     if !acts_on(who, &t) || t.status != "open" {
         return Err(ServiceError::Forbidden);
     }
-    let detail = json!({"task": task_id, "note": note});
+    let names = super::attachments::append_rows(&mut tx, t.document_id, &stored).await?;
+    let detail = json!({"task": task_id, "note": note, "files": names});
     add_event(&mut tx, t.document_id, who, "progress", &detail).await?;
     if t.role == "lead" {
         set_status(&mut tx, t.document_id, "in_progress").await?;
+    }
+    if !names.is_empty() {
+        crate::search::enqueue(&mut tx, t.document_id).await?;
     }
     tx.audit(&who.actor(), "task.progress", "assignment", task_id, detail)
         .await?;

@@ -188,10 +188,11 @@ pub async fn on_task(
     id: i64,
     action: &str,
     f: &Fields,
+    files: &[Upload],
 ) -> Result<&'static str, ServiceError> {
     let db = &state.db;
     match action {
-        "progress" => workflow::record_progress(db, who, id, &f.one("note"))
+        "progress" => workflow::record_progress(db, &state.blobs, who, id, &f.one("note"), files)
             .await
             .map(|_| "actions.progress"),
         "extension" => {
@@ -229,6 +230,26 @@ pub async fn on_task(
         }
         _ => Err(ServiceError::NotFound),
     }
+}
+
+/// Files sent in a JSON body as `attachments: [{"file_name", "content_base64", "content_type"?}]`.
+pub fn uploads_from_json(body: &serde_json::Value) -> Result<Vec<Upload>, ServiceError> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for a in body["attachments"].as_array().into_iter().flatten() {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(a["content_base64"].as_str().unwrap_or_default())
+            .map_err(|_| ServiceError::Invalid {
+                field: "attachments",
+                code: "error.base64",
+            })?;
+        out.push(Upload {
+            file_name: a["file_name"].as_str().unwrap_or_default().to_owned(),
+            bytes: bytes.into(),
+            claimed_type: a["content_type"].as_str().map(str::to_owned),
+        });
+    }
+    Ok(out)
 }
 
 /// A new outgoing draft from fields and files; one error per field is enough here.

@@ -63,7 +63,15 @@ async fn task_action(
 ) -> Result<Json<documents::Document>, ApiError> {
     let document = workflow::task_document(&state.db, id).await?;
     documents::get(&state.db, &who, document).await?;
-    actions::on_task(&state, &who, id, &action, &Fields::from_json(&body)).await?;
+    actions::on_task(
+        &state,
+        &who,
+        id,
+        &action,
+        &Fields::from_json(&body),
+        &actions::uploads_from_json(&body)?,
+    )
+    .await?;
     Ok(Json(documents::get(&state.db, &who, document).await?))
 }
 
@@ -75,22 +83,8 @@ async fn create_draft(
     Query(q): Query<AgencyParam>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    use base64::Engine;
     let agency = working_agency(&who, q.agency).ok_or(ApiError::Forbidden)?;
-    let mut uploads = Vec::new();
-    for a in body["attachments"].as_array().into_iter().flatten() {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(a["content_base64"].as_str().unwrap_or_default())
-            .map_err(|_| ApiError::Invalid {
-                field: "attachments",
-                code: "error.base64",
-            })?;
-        uploads.push(documents::Upload {
-            file_name: a["file_name"].as_str().unwrap_or_default().to_owned(),
-            bytes: bytes.into(),
-            claimed_type: a["content_type"].as_str().map(str::to_owned),
-        });
-    }
+    let uploads = actions::uploads_from_json(&body)?;
     let mut fields = Fields::from_json(&body);
     fields.0.retain(|(k, _)| k != "attachments");
     let draft = actions::new_draft(&state, &fields, uploads).await?;

@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(page::document_page))
         .route("/documents/{id}/{action}", post(page::document_action))
         .route("/tasks/{id}/{action}", post(page::task_action))
+        .route(
+            "/tasks/{id}/progress",
+            post(page::task_progress).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
         .merge(outgoing::routes())
         .route("/documents/{id}/attachments/{attachment}", get(download))
         .merge(api::routes())

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::actions::{self, Fields};
 use super::type_key;
 use crate::http::form::Choice;
+use crate::http::multipart::CsrfMultipart;
 use crate::http::{render, Chrome, CsrfForm, PageError, SignedIn};
 use crate::AppState;
 
@@ -289,9 +290,40 @@ pub async fn task_action(
 ) -> Result<Response, PageError> {
     let document = workflow::task_document(&state.db, task).await?;
     documents::get(&state.db, &user.principal, document).await?;
-    let outcome = actions::on_task(&state, &user.principal, task, &action, &Fields(pairs)).await;
+    let outcome =
+        actions::on_task(&state, &user.principal, task, &action, &Fields(pairs), &[]).await;
     if matches!(outcome, Err(ServiceError::NotFound)) {
         return Err(PageError::NotFound);
     }
+    after(&state, &user, document, outcome).await
+}
+
+/// A progress note with files (the progress form is multipart).
+pub async fn task_progress(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(task): Path<i64>,
+    form: CsrfMultipart,
+) -> Result<Response, PageError> {
+    let document = workflow::task_document(&state.db, task).await?;
+    documents::get(&state.db, &user.principal, document).await?;
+    let files: Vec<documents::Upload> = form
+        .files
+        .iter()
+        .map(|p| documents::Upload {
+            file_name: p.file_name.clone(),
+            bytes: p.bytes.clone(),
+            claimed_type: p.content_type.clone(),
+        })
+        .collect();
+    let outcome = actions::on_task(
+        &state,
+        &user.principal,
+        task,
+        "progress",
+        &Fields(form.fields.clone()),
+        &files,
+    )
+    .await;
     after(&state, &user, document, outcome).await
 }

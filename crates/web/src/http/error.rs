@@ -106,6 +106,9 @@ pub enum ApiError {
     Throttled,
     #[error("possible duplicate")]
     Duplicate(Vec<i64>),
+    /// The action does not fit the record's current state (already issued, closed…).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -116,7 +119,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound => ApiError::NotFound,
             ServiceError::Forbidden => ApiError::Forbidden,
             ServiceError::Invalid { field, code } => ApiError::Invalid { field, code },
-            ServiceError::Conflict(c) => ApiError::Internal(c.to_owned()),
+            ServiceError::Conflict(c) => ApiError::Conflict(c),
             ServiceError::Duplicate(ids) => ApiError::Duplicate(ids),
             ServiceError::Store(e) => ApiError::Internal(e.to_string()),
         }
@@ -177,6 +180,12 @@ impl IntoResponse for ApiError {
                 "duplicate",
                 en.get("documents.duplicate").to_owned(),
                 Some("symbol"),
+            ),
+            ApiError::Conflict(detail) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{} ({detail})", en.get("error.conflict")),
+                None,
             ),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "API request failed");
