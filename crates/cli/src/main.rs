@@ -149,7 +149,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo(storage) => {
             let db = storage.open().await?;
-            let report = demo::load(&db).await?;
+            let report = load_demo(&db, &storage.data_dir()).await?;
             print_demo(&report);
         }
         Command::User(cmd) => user(cmd).await?,
@@ -213,7 +213,7 @@ async fn open_db(data: &Path, url: Option<&str>) -> anyhow::Result<Db> {
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg.data, cfg.database_url.as_deref()).await?;
     let report = if cfg.demo {
-        Some(demo::load(&db).await.context("loading the demo province")?)
+        Some(load_demo(&db, &cfg.data).await?)
     } else {
         None
     };
@@ -231,6 +231,16 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The demo province, then its demo documents (each only once).
+async fn load_demo(db: &Db, data: &Path) -> anyhow::Result<demo::DemoReport> {
+    let report = demo::load(db).await.context("loading the demo province")?;
+    let blobs = lienthong_store::BlobStore::filesystem(&data.join("blobs"))?;
+    demo::documents::load(db, &blobs)
+        .await
+        .context("loading the demo documents")?;
+    Ok(report)
 }
 
 async fn shutdown_signal() {

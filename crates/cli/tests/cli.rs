@@ -203,6 +203,20 @@ fn user_add_list_and_reset_password() {
     assert!(lienthong(&["audit", "verify", "--data", data])
         .status
         .success());
+    // The demo documents are in the index once it is rebuilt.
+    let rebuilt = lienthong(&["search", "rebuild", "--data", data]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let n: usize = text(&rebuilt)
+        .trim()
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n >= 4, "{}", text(&rebuilt));
 }
 
 #[tokio::test]

@@ -237,7 +237,8 @@ async fn principal_behind(
     }
 }
 
-async fn principal(db: &Db, person_id: i64) -> Result<Option<Principal>, ServiceError> {
+/// The principal of a person today (none when the account is disabled).
+pub async fn principal(db: &Db, person_id: i64) -> Result<Option<Principal>, ServiceError> {
     let person = people::get(db, person_id).await?;
     if person.disabled {
         return Ok(None);

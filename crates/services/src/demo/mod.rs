@@ -7,6 +7,7 @@
 //! `org::reorganise`, `people::create_with_hash`…), so the audit log tells the story
 //! and the views "as of" a past date read right.
 
+pub mod documents;
 mod province;
 #[cfg(test)]
 mod tests;

@@ -156,6 +156,7 @@ struct RegisterPage {
     to: String,
     issuer: String,
     types: Vec<Choice>,
+    statuses: Vec<Choice>,
     prev: Option<String>,
     next: Option<String>,
     registered: Option<i64>,
@@ -221,6 +222,12 @@ async fn register_page(
         to: q.to.clone().unwrap_or_default(),
         issuer: q.issuer.clone().unwrap_or_default(),
         types: type_choices(q.doc_type.as_deref().unwrap_or("")),
+        statuses: choices(
+            ["registered", "submitted", "assigned", "in_progress", "done"]
+                .iter()
+                .map(|s| (*s, format!("status.{s}"))),
+            q.status.as_deref().unwrap_or(""),
+        ),
         prev: (page > 0).then(|| q.page_link(agency, page - 1)),
         next: more.then(|| q.page_link(agency, page + 1)),
         registered: q.registered,

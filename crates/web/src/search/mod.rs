@@ -61,6 +61,10 @@ impl SearchParams {
 struct SearchPage {
     c: Chrome,
     q: String,
+    from: String,
+    to: String,
+    types: Vec<crate::http::form::Choice>,
+    directions: Vec<crate::http::form::Choice>,
     hits: Vec<search::Hit>,
     total: usize,
     searched: bool,
@@ -72,16 +76,36 @@ async fn search_page(
     QueryParams(p): QueryParams<SearchParams>,
 ) -> Result<Response, PageError> {
     let query = p.query();
-    let searched = !query.text.is_empty();
+    let searched = !query.text.is_empty()
+        || query.doc_type.is_some()
+        || query.from.is_some()
+        || query.to.is_some();
     let results = if searched {
         Some(search::search(&state.search, &user.principal, query).await?)
     } else {
         None
     };
     let (hits, total) = results.map(|r| (r.hits, r.total)).unwrap_or_default();
+    use crate::http::form::choices;
+    use lienthong_domain::document::DocumentType;
     Ok(render(SearchPage {
         c: user.chrome(),
         q: p.q.clone().unwrap_or_default(),
+        from: p.from.clone().unwrap_or_default(),
+        to: p.to.clone().unwrap_or_default(),
+        types: choices(
+            DocumentType::ALL
+                .iter()
+                .map(|t| (t.code(), t.key().to_owned())),
+            p.doc_type.as_deref().unwrap_or(""),
+        ),
+        directions: choices(
+            [
+                ("incoming", "documents.incoming".to_owned()),
+                ("outgoing", "documents.outgoing".to_owned()),
+            ],
+            p.direction.as_deref().unwrap_or(""),
+        ),
         hits,
         total,
         searched,
