@@ -16,7 +16,7 @@ use crate::generator::{self, Generated, Shape, BENCH_CLERK, BENCH_PASSWORD};
 use crate::load::{self, Load, TargetReport};
 use crate::Environment;
 
-const SESSION_COOKIE: &str = "lt_session";
+pub(crate) const SESSION_COOKIE: &str = "lt_session";
 const CSRF_COOKIE: &str = "lt_csrf";
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,15 +126,17 @@ async fn measure(
 
     let healthz = load::Target {
         name: "healthz",
-        path: "/healthz",
+        path: "/healthz".to_owned(),
         expect: StatusCode::OK,
         cookie: None,
+        bearer: None,
     };
     let dashboard = load::Target {
         name: "dashboard",
-        path: "/",
+        path: "/".to_owned(),
         expect: StatusCode::OK,
         cookie: Some(cookie),
+        bearer: None,
     };
     let mut reports = Vec::new();
     for target in [healthz, dashboard] {
@@ -161,7 +163,7 @@ async fn dashboard_status(base: &str, cookie: &str) -> anyhow::Result<StatusCode
 
 /// Signs the bench clerk in through the real form; when that does not give a
 /// session that opens the dashboard, opens one through the auth service instead.
-async fn sign_in(db: &Db, base: &str) -> anyhow::Result<(String, String)> {
+pub(crate) async fn sign_in(db: &Db, base: &str) -> anyhow::Result<(String, String)> {
     let form_error = match sign_in_http(base).await {
         Ok(secret) => match dashboard_status(base, &format!("{SESSION_COOKIE}={secret}")).await? {
             StatusCode::OK => return Ok((secret, "http".to_owned())),

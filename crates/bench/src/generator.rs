@@ -131,7 +131,7 @@ fn agency_names(i: usize, kind: AgencyKind) -> (String, String) {
     }
 }
 
-fn full_name(j: usize) -> String {
+pub(crate) fn full_name(j: usize) -> String {
     let family = FAMILY[j % FAMILY.len()];
     let middle = MIDDLE[(j / FAMILY.len()) % MIDDLE.len()];
     let given = GIVEN[(j / (FAMILY.len() * MIDDLE.len())) % GIVEN.len()];

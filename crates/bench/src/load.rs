@@ -1,11 +1,13 @@
 //! Closed-loop HTTP load: `clients` tasks, each with its own keep-alive connection,
 //! send one request after another to one path for a fixed time and record the
 //! latency of every answer (sending the request to reading the whole body).
+//! [`run_op`] does the same for any async operation (a query run directly, say).
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use reqwest::header::{HeaderValue, COOKIE};
+use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
 use reqwest::{redirect, Client, StatusCode};
 use serde::Serialize;
 
@@ -13,10 +15,12 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct Target {
     pub name: &'static str,
-    pub path: &'static str,
+    pub path: String,
     pub expect: StatusCode,
     /// Sent as the `Cookie` header of every request.
     pub cookie: Option<String>,
+    /// Sent as `Authorization: Bearer …` with every request.
+    pub bearer: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,31 +110,55 @@ struct ClientResult {
     first_error: Option<String>,
 }
 
+/// The headers every request of a target carries.
+#[derive(Clone, Default)]
+struct Headers {
+    cookie: Option<HeaderValue>,
+    authorization: Option<HeaderValue>,
+}
+
 async fn one_client(
     client: Client,
     url: String,
-    cookie: Option<HeaderValue>,
+    headers: Headers,
     expect: StatusCode,
     until: Instant,
 ) -> ClientResult {
-    let mut out = ClientResult::default();
-    while Instant::now() < until {
+    let op = move || {
         let mut request = client.get(&url);
-        if let Some(c) = &cookie {
+        if let Some(c) = &headers.cookie {
             request = request.header(COOKIE, c.clone());
         }
-        let started = Instant::now();
-        let outcome = match request.send().await {
-            Ok(response) => {
-                let status = response.status();
-                match response.bytes().await {
-                    Ok(body) if status == expect => Ok(body.len() as u64),
-                    Ok(_) => Err(format!("status {status}, expected {expect}")),
-                    Err(e) => Err(format!("reading the body: {e}")),
+        if let Some(a) = &headers.authorization {
+            request = request.header(AUTHORIZATION, a.clone());
+        }
+        async move {
+            match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    match response.bytes().await {
+                        Ok(body) if status == expect => Ok(body.len() as u64),
+                        Ok(_) => Err(format!("status {status}, expected {expect}")),
+                        Err(e) => Err(format!("reading the body: {e}")),
+                    }
                 }
+                Err(e) => Err(format!("request: {e}")),
             }
-            Err(e) => Err(format!("request: {e}")),
-        };
+        }
+    };
+    op_client(op, until).await
+}
+
+/// Runs `op` one call after another until `until`, timing each call.
+async fn op_client<F, Fut>(op: F, until: Instant) -> ClientResult
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<u64, String>>,
+{
+    let mut out = ClientResult::default();
+    while Instant::now() < until {
+        let started = Instant::now();
+        let outcome = op().await;
         let took = started.elapsed();
         match outcome {
             Ok(bytes) => {
@@ -153,12 +181,19 @@ async fn phase(
     target: &Target,
     duration: Duration,
 ) -> anyhow::Result<(Vec<ClientResult>, Duration)> {
-    let cookie = target
-        .cookie
-        .as_deref()
-        .map(HeaderValue::from_str)
-        .transpose()
-        .context("bad cookie")?;
+    let header = |v: &Option<String>, what: &str| {
+        v.as_deref()
+            .map(HeaderValue::from_str)
+            .transpose()
+            .with_context(|| format!("bad {what}"))
+    };
+    let headers = Headers {
+        cookie: header(&target.cookie, "cookie")?,
+        authorization: header(
+            &target.bearer.as_ref().map(|t| format!("Bearer {t}")),
+            "token",
+        )?,
+    };
     let started = Instant::now();
     let until = started + duration;
     let tasks: Vec<_> = clients
@@ -167,12 +202,19 @@ async fn phase(
             tokio::spawn(one_client(
                 c.clone(),
                 url.to_owned(),
-                cookie.clone(),
+                headers.clone(),
                 target.expect,
                 until,
             ))
         })
         .collect();
+    collect(tasks, started).await
+}
+
+async fn collect(
+    tasks: Vec<tokio::task::JoinHandle<ClientResult>>,
+    started: Instant,
+) -> anyhow::Result<(Vec<ClientResult>, Duration)> {
     let mut results = Vec::with_capacity(tasks.len());
     for t in tasks {
         results.push(t.await.context("a load client failed")?);
@@ -190,7 +232,61 @@ pub async fn run(base_url: &str, target: &Target, load: Load) -> anyhow::Result<
         phase(&clients, &url, target, load.warmup).await?;
     }
     let (results, elapsed) = phase(&clients, &url, target, load.duration).await?;
+    Ok(summarise(
+        target.name,
+        &target.path,
+        clients.len(),
+        results,
+        elapsed,
+    ))
+}
 
+/// Runs `op` from `load.clients` concurrent tasks, one call after another, for
+/// `load.duration` (after `load.warmup` unrecorded) and reports it like an HTTP
+/// target: `Ok(bytes)` is a good answer, `Err(why)` an error. `what` describes the
+/// operation where an HTTP target has its path.
+pub async fn run_op<F, Fut>(name: &str, what: &str, load: Load, op: F) -> TargetReport
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<u64, String>> + Send + 'static,
+{
+    let phase = |duration: Duration| {
+        let op = op.clone();
+        async move {
+            let started = Instant::now();
+            let until = started + duration;
+            let tasks = (0..load.clients.max(1))
+                .map(|_| tokio::spawn(op_client(op.clone(), until)))
+                .collect();
+            collect(tasks, started).await
+        }
+    };
+    if !load.warmup.is_zero() {
+        let _ = phase(load.warmup).await;
+    }
+    match phase(load.duration).await {
+        Ok((results, elapsed)) => summarise(name, what, load.clients.max(1), results, elapsed),
+        Err(e) => summarise(
+            name,
+            what,
+            load.clients.max(1),
+            vec![ClientResult {
+                errors: 1,
+                first_error: Some(format!("{e:#}")),
+                ..ClientResult::default()
+            }],
+            Duration::ZERO,
+        ),
+    }
+}
+
+fn summarise(
+    name: &str,
+    path: &str,
+    clients: usize,
+    results: Vec<ClientResult>,
+    elapsed: Duration,
+) -> TargetReport {
     let mut micros = Vec::new();
     let mut errors = 0;
     let mut bytes = 0;
@@ -205,10 +301,10 @@ pub async fn run(base_url: &str, target: &Target, load: Load) -> anyhow::Result<
     }
     micros.sort_unstable();
     let seconds = elapsed.as_secs_f64();
-    Ok(TargetReport {
-        name: target.name.to_owned(),
-        path: target.path.to_owned(),
-        clients: clients.len(),
+    TargetReport {
+        name: name.to_owned(),
+        path: path.to_owned(),
+        clients,
         seconds,
         requests: micros.len() as u64 + errors,
         errors,
@@ -220,7 +316,7 @@ pub async fn run(base_url: &str, target: &Target, load: Load) -> anyhow::Result<
         latency_ms: Latency::from_sorted_micros(&micros),
         body_bytes_mean: (!micros.is_empty()).then(|| bytes as f64 / micros.len() as f64),
         first_error,
-    })
+    }
 }
 
 #[cfg(test)]
