@@ -105,7 +105,9 @@ pub async fn drain(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ServiceEr
     Ok(ids.len())
 }
 
-/// Recreates the index from every document in the database.
+/// Recreates the index from every document in the database, reading them a
+/// thousand at a time as the index consumes them (a million documents must not be
+/// held in memory at once).
 pub async fn rebuild(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, ServiceError> {
     let ids = sqlx::query("SELECT id FROM documents ORDER BY id")
         .fetch_all(db.pool())
@@ -113,19 +115,50 @@ pub async fn rebuild(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, Service
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<Vec<i64>, _>>()?;
-    let mut docs = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(1000) {
-        docs.extend(load(db, chunk).await?);
-    }
     let idx = index.clone();
-    let n = tokio::task::spawn_blocking(move || idx.rebuild(docs))
-        .await
-        .map_err(|_| ServiceError::Conflict("search rebuild failed"))?
-        .map_err(index_error)?;
-    sqlx::query("DELETE FROM search_queue")
-        .execute(db.pool())
-        .await?;
+    let batches = Batches { db: db.clone(), handle: tokio::runtime::Handle::current(), ids, next: 0, error: None };
+    let (indexed, failed) = tokio::task::spawn_blocking(move || {
+        let mut batches = batches;
+        let result = idx.rebuild(std::iter::from_fn(|| batches.next_batch()).flatten());
+        (result, batches.error)
+    })
+    .await
+    .map_err(|_| ServiceError::Conflict("search rebuild failed"))?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let n = indexed.map_err(index_error)?;
+    sqlx::query("DELETE FROM search_queue").execute(db.pool()).await?;
     Ok(n)
+}
+
+/// Documents for the index, loaded batch by batch on the blocking thread that
+/// builds it. A database error stops the stream and is reported after; the index
+/// then holds what was read, and the next rebuild completes it.
+struct Batches {
+    db: Db,
+    handle: tokio::runtime::Handle,
+    ids: Vec<i64>,
+    next: usize,
+    error: Option<ServiceError>,
+}
+
+impl Batches {
+    fn next_batch(&mut self) -> Option<Vec<SearchDoc>> {
+        if self.error.is_some() || self.next >= self.ids.len() {
+            return None;
+        }
+        let end = (self.next + 1000).min(self.ids.len());
+        let chunk = &self.ids[self.next..end];
+        self.next = end;
+        match self.handle.block_on(load(&self.db, chunk)) {
+            Ok(docs) => Some(docs),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
 }
 
 /// Searches as `who`: only documents they may read are found or counted.
