@@ -116,7 +116,13 @@ pub async fn rebuild(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, Service
         .map(|r| r.try_get(0))
         .collect::<Result<Vec<i64>, _>>()?;
     let idx = index.clone();
-    let batches = Batches { db: db.clone(), handle: tokio::runtime::Handle::current(), ids, next: 0, error: None };
+    let batches = Batches {
+        db: db.clone(),
+        handle: tokio::runtime::Handle::current(),
+        ids,
+        next: 0,
+        error: None,
+    };
     let (indexed, failed) = tokio::task::spawn_blocking(move || {
         let mut batches = batches;
         let result = idx.rebuild(std::iter::from_fn(|| batches.next_batch()).flatten());
@@ -128,7 +134,9 @@ pub async fn rebuild(db: &Db, index: &Arc<SearchIndex>) -> Result<usize, Service
         return Err(e);
     }
     let n = indexed.map_err(index_error)?;
-    sqlx::query("DELETE FROM search_queue").execute(db.pool()).await?;
+    sqlx::query("DELETE FROM search_queue")
+        .execute(db.pool())
+        .await?;
     Ok(n)
 }
 
