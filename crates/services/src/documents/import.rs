@@ -9,15 +9,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::Datelike;
 use lienthong_domain::access;
-use lienthong_domain::document::{agency_name_key, numbering_series, Direction};
+use lienthong_domain::document::Direction;
 use lienthong_domain::Role;
-use lienthong_store::{time, Db, WriteTx};
+use lienthong_store::{Db, WriteTx};
 use serde_json::json;
 use sqlx::Row;
 
-use super::register::{add_event, next_number, registers, NewIncoming, Registered};
+use super::register::{registers, NewIncoming, Registered};
 use crate::auth::Principal;
 use crate::ServiceError;
 
@@ -27,7 +26,6 @@ const DUPLICATE_CHUNK: usize = 200;
 /// An item of a batch, checked and with its duplicate identity worked out.
 struct Item {
     new: NewIncoming,
-    symbol: String,
     symbol_folded: String,
     issuer_key: String,
 }
@@ -124,9 +122,8 @@ fn check(batch: Vec<NewIncoming>) -> Result<Vec<Item>, ServiceError> {
             });
         }
         let item = Item {
-            symbol: new.symbol.to_string(),
             symbol_folded: new.symbol.folded(),
-            issuer_key: issuer_key(&new),
+            issuer_key: new.issuer.key(),
             new,
         };
         // An earlier item counts even when it was itself allowed as a duplicate: one
@@ -141,15 +138,6 @@ fn check(batch: Vec<NewIncoming>) -> Result<Vec<Item>, ServiceError> {
         items.push(item);
     }
     Ok(items)
-}
-
-/// The identity of the issuer for spotting duplicates, as for one document: the
-/// agency, or its folded name.
-fn issuer_key(new: &NewIncoming) -> String {
-    match new.issuer.agency_id {
-        Some(id) => format!("agency:{id}"),
-        None => format!("name:{}", agency_name_key(&new.issuer.name)),
-    }
 }
 
 /// The register each item is numbered in: the one asked for, checked, or the
@@ -261,7 +249,7 @@ async fn refuse_duplicates(
     Ok(())
 }
 
-/// Numbers and inserts one item, with its readers, timeline event and search-queue row.
+/// Numbers and inserts one item, as single registration does.
 async fn insert(
     tx: &mut WriteTx,
     who: &Principal,
@@ -269,71 +257,10 @@ async fn insert(
     register_id: i64,
     item: &Item,
 ) -> Result<Registered, ServiceError> {
-    let new = &item.new;
-    let classified = new.classification.is_classified();
-    let year = new.arrived_on.year() as i64;
-    let series = numbering_series(new.doc_type, false, new.classification);
-    let number = next_number(tx, register_id, year, &series).await?;
-    let now = time::now();
-    let id: i64 = sqlx::query(
-        "INSERT INTO documents (agency_id, direction, register_id, year, series, number, symbol, symbol_folded, doc_type,
-            legal_normative, issuer_agency_id, issuer_name, issuer_key, issued_on, subject, urgency, classification,
-            page_count, due_on, signer_name, arrived_on, status, note, created_by, created_at, updated_at)
-         VALUES ($1, 'incoming', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-            'registered', $20, $21, $22, $22)
-         RETURNING id",
-    )
-    .bind(agency_id)
-    .bind(register_id)
-    .bind(year)
-    .bind(&series)
-    .bind(number)
-    .bind(&item.symbol)
-    .bind(&item.symbol_folded)
-    .bind(new.doc_type.code())
-    .bind(new.issuer.agency_id)
-    .bind(new.issuer.name.trim())
-    .bind(&item.issuer_key)
-    .bind(time::date(new.issued_on))
-    .bind(new.subject.as_str())
-    .bind(new.urgency.as_str())
-    .bind(new.classification.as_str())
-    .bind(new.page_count)
-    .bind(new.due_on.map(time::date))
-    .bind(new.signer_name.trim())
-    .bind(time::date(new.arrived_on))
-    .bind(new.note.trim())
-    .bind(who.person.id)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?
-    .try_get(0)?;
-
-    if classified {
-        let mut readers = new.readers.clone();
-        readers.push(who.person.id);
-        readers.sort_unstable();
-        readers.dedup();
-        for person in readers {
-            sqlx::query("INSERT INTO document_readers (document_id, person_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(person)
-                .bind(&who.person.username)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
-        }
-    }
-    let detail = json!({"arrival_number": number, "year": year, "register_id": register_id, "symbol": &item.symbol,
-                        "issuer": new.issuer.name.trim(), "attachments": 0, "imported": true});
-    add_event(tx, id, who, "registered", &detail).await?;
-    crate::search::enqueue(tx, id).await?;
-    Ok(Registered {
-        id,
-        arrival_number: number,
-        year,
-        register_id,
-    })
+    let (registered, _) =
+        super::register::insert_numbered(tx, who, agency_id, register_id, &item.new, &[], true)
+            .await?;
+    Ok(registered)
 }
 
 #[cfg(test)]

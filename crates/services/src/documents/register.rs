@@ -28,7 +28,7 @@ pub struct Issuer {
 
 impl Issuer {
     /// The identity used to spot duplicates: the agency, or its folded name.
-    fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self.agency_id {
             Some(id) => format!("agency:{id}"),
             None => format!("name:{}", agency_name_key(&self.name)),
@@ -250,64 +250,13 @@ pub async fn register_incoming(
         }
     }
 
-    let year = new.arrived_on.year() as i64;
-    let series = numbering_series(new.doc_type, false, new.classification);
-    let number = next_number(&mut tx, register_id, year, &series).await?;
-    let now = time::now();
-    let id: i64 = sqlx::query(
-        "INSERT INTO documents (agency_id, direction, register_id, year, series, number, symbol, symbol_folded, doc_type,
-            legal_normative, issuer_agency_id, issuer_name, issuer_key, issued_on, subject, urgency, classification,
-            page_count, due_on, signer_name, arrived_on, status, note, created_by, created_at, updated_at)
-         VALUES ($1, 'incoming', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-            'registered', $20, $21, $22, $22)
-         RETURNING id",
-    )
-    .bind(agency_id)
-    .bind(register_id)
-    .bind(year)
-    .bind(&series)
-    .bind(number)
-    .bind(new.symbol.to_string())
-    .bind(&symbol_folded)
-    .bind(new.doc_type.code())
-    .bind(new.issuer.agency_id)
-    .bind(new.issuer.name.trim())
-    .bind(&issuer_key)
-    .bind(time::date(new.issued_on))
-    .bind(new.subject.as_str())
-    .bind(new.urgency.as_str())
-    .bind(new.classification.as_str())
-    .bind(new.page_count)
-    .bind(new.due_on.map(time::date))
-    .bind(new.signer_name.trim())
-    .bind(time::date(new.arrived_on))
-    .bind(new.note.trim())
-    .bind(who.person.id)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?
-    .try_get(0)?;
-
-    attachments::insert_rows(&mut tx, id, &files).await?;
-    if classified {
-        let mut readers = new.readers.clone();
-        readers.push(who.person.id);
-        readers.sort_unstable();
-        readers.dedup();
-        for person in readers {
-            sqlx::query("INSERT INTO document_readers (document_id, person_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(person)
-                .bind(&who.person.username)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
-        }
-    }
-    let detail = json!({"arrival_number": number, "year": year, "register_id": register_id, "symbol": new.symbol.to_string(),
-                        "issuer": new.issuer.name.trim(), "attachments": files.len()});
-    add_event(&mut tx, id, who, "registered", &detail).await?;
-    crate::search::enqueue(&mut tx, id).await?;
+    let (registered, detail) =
+        insert_numbered(&mut tx, who, agency_id, register_id, &new, &files, false).await?;
+    let Registered {
+        id,
+        arrival_number: number,
+        ..
+    } = registered;
     // Classified subjects stay out of the audit log's readable text.
     let audited = if classified {
         json!({"arrival_number": number, "classification": new.classification.as_str()})
@@ -323,12 +272,92 @@ pub async fn register_incoming(
     )
     .await?;
     tx.commit().await?;
-    Ok(Registered {
-        id,
-        arrival_number: number,
-        year,
-        register_id,
-    })
+    Ok(registered)
+}
+
+/// Numbers a checked incoming document in its register and writes it: the row, its
+/// attachments' rows, its readers when classified, the timeline event and the
+/// search-queue row. Returns the registration and the event's detail. Shared by
+/// single registration and the bulk import.
+pub(crate) async fn insert_numbered(
+    tx: &mut WriteTx,
+    who: &Principal,
+    agency_id: i64,
+    register_id: i64,
+    new: &NewIncoming,
+    files: &[attachments::Stored],
+    imported: bool,
+) -> Result<(Registered, serde_json::Value), ServiceError> {
+    let year = new.arrived_on.year() as i64;
+    let series = numbering_series(new.doc_type, false, new.classification);
+    let number = next_number(tx, register_id, year, &series).await?;
+    let now = time::now();
+    let symbol = new.symbol.to_string();
+    let id: i64 = sqlx::query(
+        "INSERT INTO documents (agency_id, direction, register_id, year, series, number, symbol, symbol_folded, doc_type,
+            legal_normative, issuer_agency_id, issuer_name, issuer_key, issued_on, subject, urgency, classification,
+            page_count, due_on, signer_name, arrived_on, status, note, created_by, created_at, updated_at)
+         VALUES ($1, 'incoming', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+            'registered', $20, $21, $22, $22)
+         RETURNING id",
+    )
+    .bind(agency_id)
+    .bind(register_id)
+    .bind(year)
+    .bind(&series)
+    .bind(number)
+    .bind(&symbol)
+    .bind(new.symbol.folded())
+    .bind(new.doc_type.code())
+    .bind(new.issuer.agency_id)
+    .bind(new.issuer.name.trim())
+    .bind(new.issuer.key())
+    .bind(time::date(new.issued_on))
+    .bind(new.subject.as_str())
+    .bind(new.urgency.as_str())
+    .bind(new.classification.as_str())
+    .bind(new.page_count)
+    .bind(new.due_on.map(time::date))
+    .bind(new.signer_name.trim())
+    .bind(time::date(new.arrived_on))
+    .bind(new.note.trim())
+    .bind(who.person.id)
+    .bind(&now)
+    .fetch_one(tx.conn())
+    .await?
+    .try_get(0)?;
+    attachments::insert_rows(tx, id, files).await?;
+    if new.classification.is_classified() {
+        let mut readers = new.readers.clone();
+        readers.push(who.person.id);
+        readers.sort_unstable();
+        readers.dedup();
+        for person in readers {
+            sqlx::query("INSERT INTO document_readers (document_id, person_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(person)
+                .bind(&who.person.username)
+                .bind(&now)
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    let mut detail = json!({"arrival_number": number, "year": year, "register_id": register_id, "symbol": symbol,
+                            "issuer": new.issuer.name.trim(), "attachments": files.len()});
+    if imported {
+        detail["imported"] = json!(true);
+    }
+    add_event(tx, id, who, "registered", &detail).await?;
+    crate::search::enqueue(tx, id).await?;
+    Ok((
+        Registered {
+            id,
+            arrival_number: number,
+            year,
+            register_id,
+        },
+        detail,
+    ))
 }
 
 /// Appends a step to a document's timeline.
