@@ -12,8 +12,9 @@ use tantivy::{
 };
 
 use crate::highlight::Highlighter;
-use crate::query::{full_query, Parsed};
+use crate::query::{self, full_query, Parsed};
 use crate::schema::{Fields, ISSUED, LAYOUT_VERSION};
+use crate::top;
 use crate::{analysis, Hit, Query, Results, SearchDoc, SearchError, Viewer, MAX_LIMIT, MAX_OFFSET};
 
 /// Indexing memory budget (one indexing thread): segments are flushed past it.
@@ -25,13 +26,14 @@ const WRITER_MEMORY_BYTES: usize = 50_000_000;
 /// is reloaded right after the commit, so a search started after a write returns sees it
 /// (well within the one second the product promises). Searches never wait for writes.
 ///
-/// Layout on disk: `<dir>/v1/` holds a tantivy index. Fields (all text indexed with
+/// Layout on disk: `<dir>/v2/` holds a tantivy index. Fields (all text indexed with
 /// positions):
 ///
 /// | field | content | analyzer | stored |
 /// |---|---|---|---|
 /// | `id` | document id (i64, fast) | — | yes |
-/// | `agency`, `readers`, `classified` | permission data | — | no |
+/// | `agency` | owning agency (i64) | — | no |
+/// | `visible_in`, `readers` | the agency of an unclassified document; people granted | — | no |
 /// | `doc_type`, `direction` | filter keywords | raw | no |
 /// | `issued` | days since 0001-01-01 (i64, fast) | — | no |
 /// | `title`, `body`, `issuer`, `symbol` | text | folded | title, body, symbol |
@@ -131,7 +133,8 @@ impl SearchIndex {
         let parsed = Parsed::parse(&q.text);
         let ranking = parsed.to_query(&self.fields);
         let ranked = ranking.is_some();
-        let query = full_query(&self.fields, ranking, viewer, q);
+        let allowed = query::allowed(&self.fields, viewer, q);
+        let query = full_query(ranking, &allowed);
         let searcher = self.reader.searcher();
 
         let limit = q.limit.min(MAX_LIMIT);
@@ -142,13 +145,40 @@ impl SearchIndex {
                 total,
             });
         }
-        let page = TopDocs::with_limit(limit).and_offset(q.offset.min(MAX_OFFSET));
-        let (found, total): (Vec<(f32, DocAddress)>, usize) = if ranked {
-            searcher.search(query.as_ref(), &(page.order_by_score(), Count))?
-        } else {
-            let newest_first = page.order_by_fast_field::<i64>(ISSUED, Order::Desc);
-            let (found, total) = searcher.search(query.as_ref(), &(newest_first, Count))?;
-            (found.into_iter().map(|(_, at)| (0.0, at)).collect(), total)
+        let offset = q.offset.min(MAX_OFFSET);
+        // Counting needs no scores, so it is a separate, cheap pass; the page is
+        // then ranked without having to score every match.
+        let total = searcher.search(query.as_ref(), &Count)?;
+        let found: Vec<(f32, DocAddress)> = match parsed.single_word() {
+            Some(word) => {
+                let mut page = top::one_word_page(
+                    &searcher,
+                    &self.fields,
+                    word,
+                    parsed.symbol_key.as_deref(),
+                    query.as_ref(),
+                    &allowed,
+                    offset + limit,
+                )?;
+                page.drain(..offset.min(page.len()));
+                page
+            }
+            None if ranked => searcher.search(
+                query.as_ref(),
+                &TopDocs::with_limit(limit)
+                    .and_offset(offset)
+                    .order_by_score(),
+            )?,
+            None => searcher
+                .search(
+                    query.as_ref(),
+                    &TopDocs::with_limit(limit)
+                        .and_offset(offset)
+                        .order_by_fast_field::<i64>(ISSUED, Order::Desc),
+                )?
+                .into_iter()
+                .map(|(_, at)| (0.0, at))
+                .collect(),
         };
 
         let highlighter = Highlighter::new(&searcher, &self.fields, &parsed.words())?;
@@ -229,5 +259,149 @@ impl SearchIndex {
                 Ok(writer)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::TopDocs;
+
+    use super::*;
+    use crate::query::{allowed, full_query};
+
+    /// A small deterministic generator (no dependency needed for a test's dice).
+    struct Dice(u64);
+
+    impl Dice {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// Several segments, replaced documents (deleted postings), classified documents,
+    /// several spellings of one folded word and symbols equal to a word.
+    fn generated() -> SearchIndex {
+        const WORDS: [&str; 10] = [
+            "đồng", "đông", "dòng", "dong", "thông", "thống", "tin", "báo", "kế", "hoạch",
+        ];
+        let index = SearchIndex::in_memory().unwrap();
+        let mut dice = Dice(7);
+        for batch in 0..6 {
+            let docs: Vec<SearchDoc> = (0..400)
+                .map(|i| {
+                    let words: Vec<&str> = (0..2 + dice.below(12))
+                        .map(|_| WORDS[dice.below(10) as usize])
+                        .collect();
+                    let classified = dice.below(10) == 0;
+                    SearchDoc {
+                        // Later batches replace some earlier documents.
+                        id: (batch * 300 + i) as i64,
+                        agency_id: 1 + dice.below(3) as i64,
+                        title: words.join(" "),
+                        symbol: if dice.below(40) == 0 {
+                            "DONG".into()
+                        } else {
+                            format!("{i}/CV-UB")
+                        },
+                        issuer: if dice.below(4) == 0 {
+                            "Sở Thông tin".into()
+                        } else {
+                            "UBND".into()
+                        },
+                        body: if dice.below(3) == 0 {
+                            words.join(" . ")
+                        } else {
+                            String::new()
+                        },
+                        classified,
+                        readers: if classified {
+                            vec![1 + dice.below(3) as i64]
+                        } else {
+                            vec![]
+                        },
+                        ..SearchDoc::default()
+                    }
+                })
+                .collect();
+            index.upsert(&docs).unwrap();
+        }
+        index
+    }
+
+    #[test]
+    fn one_word_pages_rank_as_full_scoring_does() {
+        let index = generated();
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        let viewers = [
+            Viewer {
+                person_id: 1,
+                agencies: vec![1],
+            },
+            Viewer {
+                person_id: 2,
+                agencies: vec![2, 3],
+            },
+            Viewer {
+                person_id: 9,
+                agencies: vec![],
+            },
+        ];
+        let mut compared = 0;
+        for viewer in &viewers {
+            for text in ["đồng", "dong", "thông", "thong", "tin", "kế", "absent"] {
+                for (offset, limit) in [(0, 20), (7, 5), (0, 200)] {
+                    let q = Query {
+                        offset,
+                        limit,
+                        ..Query::text(text)
+                    };
+                    let parsed = Parsed::parse(text);
+                    let allowed = allowed(&index.fields, viewer, &q);
+                    let full = full_query(parsed.to_query(&index.fields), &allowed);
+                    let expected = searcher
+                        .search(
+                            full.as_ref(),
+                            &TopDocs::with_limit(limit)
+                                .and_offset(offset)
+                                .order_by_score(),
+                        )
+                        .unwrap();
+                    let found = index.search(viewer, &q).unwrap();
+                    let expected_ids: Vec<i64> = expected
+                        .iter()
+                        .map(|(_, at)| {
+                            let doc: TantivyDocument = searcher.doc(*at).unwrap();
+                            doc.get_first(index.fields.id)
+                                .and_then(|v| v.as_i64())
+                                .unwrap()
+                        })
+                        .collect();
+                    let what = format!("{text:?} for {viewer:?}, offset {offset}, limit {limit}");
+                    assert_eq!(found.hits.len(), expected.len(), "{what}");
+                    compared += found.hits.len();
+                    for (i, (hit, (score, _))) in found.hits.iter().zip(&expected).enumerate() {
+                        assert!(
+                            (hit.score - score).abs() < 1e-3,
+                            "{what}: score at {i}: {} vs {score}",
+                            hit.score
+                        );
+                        // Documents of (nearly) the same score may come in either order.
+                        let tied = expected
+                            .iter()
+                            .filter(|(s, _)| (s - score).abs() < 1e-3)
+                            .count();
+                        if tied == 1 {
+                            assert_eq!(hit.id, expected_ids[i], "{what}: hit {i}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 1000, "only {compared} hits compared");
     }
 }

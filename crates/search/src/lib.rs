@@ -44,6 +44,7 @@ mod highlight;
 mod index;
 mod query;
 mod schema;
+mod top;
 
 use chrono::NaiveDate;
 

@@ -19,7 +19,7 @@ use std::ops::Bound;
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
@@ -149,6 +149,14 @@ impl Parsed {
         out
     }
 
+    /// The one word typed, when that is all the query is.
+    pub(crate) fn single_word(&self) -> Option<&Word> {
+        match self.clauses.as_slice() {
+            [Clause::Word(word)] => Some(word),
+            _ => None,
+        }
+    }
+
     /// The ranking query, or `None` when nothing searchable was typed.
     pub(crate) fn to_query(&self, f: &Fields) -> Option<Box<dyn Query>> {
         if self.clauses.is_empty() {
@@ -191,16 +199,13 @@ impl Parsed {
         }
         let text: Box<dyn Query> = Box::new(BooleanQuery::new(text));
         Some(match &self.symbol_key {
-            Some(key) => {
-                let symbol = TermQuery::new(
-                    Term::from_field_text(f.symbol_key, key),
-                    IndexRecordOption::Basic,
-                );
-                union(vec![
-                    text,
-                    Box::new(ConstScoreQuery::new(Box::new(symbol), SYMBOL_TIER)),
-                ])
-            }
+            Some(key) => union(vec![
+                text,
+                Box::new(ConstScoreQuery::new(
+                    symbol_is(f, key).to_query(),
+                    SYMBOL_TIER,
+                )),
+            ]),
             None => text,
         })
     }
@@ -242,8 +247,10 @@ fn with_exact_tier(
     }
 }
 
-fn word_query(f: &Fields, word: &Word) -> Box<dyn Query> {
-    let folded = union(
+/// The word in any spelling, in the four folded fields, scored by BM25 with the
+/// fields' boosts: a union of term queries (which tantivy can prune; see `top`).
+pub(crate) fn folded_union(f: &Fields, word: &Word) -> Box<dyn Query> {
+    union(
         folded_fields(f)
             .into_iter()
             .map(|(field, by)| {
@@ -254,19 +261,29 @@ fn word_query(f: &Fields, word: &Word) -> Box<dyn Query> {
                 )
             })
             .collect(),
-    );
-    let exact = word.has_diacritics().then(|| {
-        union(
-            exact_fields(f)
-                .into_iter()
-                .map(|field| -> Box<dyn Query> {
-                    let term = Term::from_field_text(field, &word.exact);
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic))
-                })
-                .collect(),
-        )
-    });
-    with_exact_tier(folded, exact, EXACT_TIER)
+    )
+}
+
+/// The word with the diacritics it was typed with, in any of the exact fields.
+pub(crate) fn exact_spelling(f: &Fields, word: &Word) -> Condition {
+    Condition::Any(
+        exact_fields(f)
+            .into_iter()
+            .map(|field| Condition::Term(Term::from_field_text(field, &word.exact)))
+            .collect(),
+    )
+}
+
+/// Documents whose symbol key is `key`.
+pub(crate) fn symbol_is(f: &Fields, key: &str) -> Condition {
+    Condition::Term(Term::from_field_text(f.symbol_key, key))
+}
+
+fn word_query(f: &Fields, word: &Word) -> Box<dyn Query> {
+    let exact = word
+        .has_diacritics()
+        .then(|| exact_spelling(f, word).to_query());
+    with_exact_tier(folded_union(f, word), exact, EXACT_TIER)
 }
 
 fn phrase(field: Field, words: &[Word], spelling: fn(&Word) -> &str) -> Box<dyn Query> {
@@ -297,81 +314,117 @@ fn phrase_query(f: &Fields, words: &[Word]) -> Box<dyn Query> {
     with_exact_tier(folded, exact, EXACT_TIER * with_diacritics as f32)
 }
 
-/// Documents `viewer` may see: (not classified AND agency ∈ viewer's agencies) OR
-/// viewer ∈ readers.
-pub(crate) fn visible_to(f: &Fields, viewer: &Viewer) -> Box<dyn Query> {
-    let mut either: Vec<Box<dyn Query>> = Vec::with_capacity(2);
-    if !viewer.agencies.is_empty() {
-        let agencies = TermSetQuery::new(
-            viewer
-                .agencies
-                .iter()
-                .map(|agency| Term::from_field_i64(f.agency, *agency)),
-        );
-        let open = TermQuery::new(
-            Term::from_field_bool(f.classified, false),
-            IndexRecordOption::Basic,
-        );
-        either.push(Box::new(BooleanQuery::intersection(vec![
-            Box::new(open),
-            Box::new(agencies),
-        ])));
-    }
-    either.push(Box::new(TermQuery::new(
-        Term::from_field_i64(f.readers, viewer.person_id),
-        IndexRecordOption::Basic,
-    )));
-    union(either)
+/// A yes-or-no condition on documents (permissions, filters, a spelling), kept as data
+/// so that it can become a tantivy query or be checked one document at a time (see
+/// `top`).
+#[derive(Debug, Clone)]
+pub(crate) enum Condition {
+    /// The document has this term.
+    Term(Term),
+    /// The document's `issued` day is within the bounds.
+    IssuedBetween(Bound<Term>, Bound<Term>),
+    /// No document.
+    Nothing,
+    Any(Vec<Condition>),
+    All(Vec<Condition>),
+    Not(Box<Condition>),
 }
 
-/// The filters of `q` (agency, type, direction, dates), each a query that must match.
-pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<Box<dyn Query>> {
-    let mut out: Vec<Box<dyn Query>> = Vec::new();
-    let term =
-        |t: Term| -> Box<dyn Query> { Box::new(TermQuery::new(t, IndexRecordOption::Basic)) };
+impl Condition {
+    pub(crate) fn to_query(&self) -> Box<dyn Query> {
+        match self {
+            Condition::Term(term) => {
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic))
+            }
+            Condition::IssuedBetween(from, to) => {
+                Box::new(RangeQuery::new(from.clone(), to.clone()))
+            }
+            Condition::Nothing => Box::new(EmptyQuery),
+            Condition::Any(any) => union(any.iter().map(Condition::to_query).collect()),
+            Condition::All(all) => {
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> = all
+                    .iter()
+                    .map(|c| match c {
+                        Condition::Not(not) => (Occur::MustNot, not.to_query()),
+                        c => (Occur::Must, c.to_query()),
+                    })
+                    .collect();
+                // Exclusions alone match nothing in tantivy: start from everything.
+                if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    clauses.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Condition::Not(not) => Condition::All(vec![Condition::Not(not.clone())]).to_query(),
+        }
+    }
+}
+
+/// Documents `viewer` may see: unclassified ones of the viewer's agencies, and those the
+/// viewer is a reader of.
+pub(crate) fn visible_to(f: &Fields, viewer: &Viewer) -> Condition {
+    let mut either: Vec<Condition> = viewer
+        .agencies
+        .iter()
+        .map(|agency| Condition::Term(Term::from_field_i64(f.visible_in, *agency)))
+        .collect();
+    either.push(Condition::Term(Term::from_field_i64(
+        f.readers,
+        viewer.person_id,
+    )));
+    Condition::Any(either)
+}
+
+/// The filters of `q` (agency, type, direction, dates), each a condition that must hold.
+pub(crate) fn filters(f: &Fields, q: &SearchQuery) -> Vec<Condition> {
+    let mut out: Vec<Condition> = Vec::new();
     if let Some(agency) = q.agency {
-        out.push(term(Term::from_field_i64(f.agency, agency)));
+        out.push(Condition::Term(Term::from_field_i64(f.agency, agency)));
     }
     // An empty value (an unselected form field) filters nothing.
     let wanted = |value: &Option<String>| value.as_deref().map(keyword).filter(|v| !v.is_empty());
     if let Some(doc_type) = wanted(&q.doc_type) {
-        out.push(term(Term::from_field_text(f.doc_type, &doc_type)));
+        out.push(Condition::Term(Term::from_field_text(
+            f.doc_type, &doc_type,
+        )));
     }
     if let Some(direction) = wanted(&q.direction) {
-        out.push(term(Term::from_field_text(f.direction, &direction)));
+        out.push(Condition::Term(Term::from_field_text(
+            f.direction,
+            &direction,
+        )));
     }
     match (q.from, q.to) {
         (None, None) => {}
-        (Some(from), Some(to)) if from > to => out.push(Box::new(EmptyQuery)),
+        (Some(from), Some(to)) if from > to => out.push(Condition::Nothing),
         (from, to) => {
             let bound = |day: Option<chrono::NaiveDate>| match day {
                 Some(day) => Bound::Included(Term::from_field_i64(f.issued, day_number(day))),
                 None => Bound::Unbounded,
             };
-            out.push(Box::new(RangeQuery::new(bound(from), bound(to))));
+            out.push(Condition::IssuedBetween(bound(from), bound(to)));
         }
     }
     out
 }
 
-/// Everything together: the ranking query (or all documents) restricted by the viewer's
-/// permissions and the filters, which add nothing to the score.
-pub(crate) fn full_query(
-    f: &Fields,
-    ranking: Option<Box<dyn Query>>,
-    viewer: &Viewer,
-    q: &SearchQuery,
-) -> Box<dyn Query> {
-    let mut all: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, ranking.unwrap_or_else(|| Box::new(AllQuery)))];
-    all.push((
-        Occur::Must,
-        Box::new(ConstScoreQuery::new(visible_to(f, viewer), 0.0)),
-    ));
-    for filter in filters(f, q) {
-        all.push((Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))));
-    }
-    Box::new(BooleanQuery::new(all))
+/// What the viewer may see and the filters let through, together.
+pub(crate) fn allowed(f: &Fields, viewer: &Viewer, q: &SearchQuery) -> Condition {
+    let mut all = vec![visible_to(f, viewer)];
+    all.extend(filters(f, q));
+    Condition::All(all)
+}
+
+/// Everything together: the ranking query (or all documents) restricted by what is
+/// allowed, which adds nothing to the score.
+pub(crate) fn full_query(ranking: Option<Box<dyn Query>>, allowed: &Condition) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, ranking.unwrap_or_else(|| Box::new(AllQuery))),
+        (
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(allowed.to_query(), 0.0)),
+        ),
+    ]))
 }
 
 #[cfg(test)]

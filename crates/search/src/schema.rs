@@ -12,7 +12,7 @@ use crate::SearchDoc;
 
 /// Bump when the schema or the analyzers change: an index is kept in a folder named after
 /// its version, so a new version starts from an empty index that the caller rebuilds.
-pub(crate) const LAYOUT_VERSION: &str = "v1";
+pub(crate) const LAYOUT_VERSION: &str = "v2";
 
 /// Name of the fast field documents are sorted by when there is no text to rank by.
 pub(crate) const ISSUED: &str = "issued";
@@ -23,7 +23,7 @@ pub(crate) struct Fields {
     pub id: Field,
     pub agency: Field,
     pub readers: Field,
-    pub classified: Field,
+    pub visible_in: Field,
     pub doc_type: Field,
     pub direction: Field,
     pub issued: Field,
@@ -57,7 +57,9 @@ impl Fields {
             id: b.add_i64_field("id", INDEXED | STORED | FAST),
             agency: b.add_i64_field("agency", INDEXED),
             readers: b.add_i64_field("readers", INDEXED),
-            classified: b.add_bool_field("classified", INDEXED),
+            // The agency of an unclassified document, absent on a classified one: the
+            // permission filter is then one short posting list per agency of the viewer.
+            visible_in: b.add_i64_field("visible_in", INDEXED),
             doc_type: b.add_text_field("doc_type", STRING),
             direction: b.add_text_field("direction", STRING),
             issued: b.add_i64_field(ISSUED, INDEXED | FAST),
@@ -82,7 +84,9 @@ impl Fields {
         for reader in &doc.readers {
             d.add_i64(self.readers, *reader);
         }
-        d.add_bool(self.classified, doc.classified);
+        if !doc.classified {
+            d.add_i64(self.visible_in, doc.agency_id);
+        }
         d.add_text(self.doc_type, keyword(&doc.doc_type));
         d.add_text(self.direction, keyword(&doc.direction));
         if let Some(day) = doc.issued_on {

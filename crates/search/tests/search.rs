@@ -668,7 +668,7 @@ fn persists_on_disk() {
     assert_eq!(index.num_docs(), hand_made().len() as u64);
     let r = index.search(&clerk(), &all("12/QD-UBND")).unwrap();
     assert_eq!(r.hits[0].id, 1);
-    assert!(dir.path().join("v1").join("meta.json").exists());
+    assert!(dir.path().join("v2").join("meta.json").exists());
 }
 
 #[test]

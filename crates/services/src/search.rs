@@ -3,6 +3,7 @@
 //! writes in its own transaction. A background task drains the queue; `rebuild`
 //! recreates the index from the database.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lienthong_search::{Query, Results, SearchDoc, SearchIndex, Viewer};
@@ -24,59 +25,90 @@ pub(crate) async fn enqueue(tx: &mut WriteTx, document_id: i64) -> Result<(), Se
     Ok(())
 }
 
+/// Queues several documents at once (a bulk import), inside its transaction.
+pub(crate) async fn enqueue_all(tx: &mut WriteTx, ids: &[i64]) -> Result<(), ServiceError> {
+    let now = time::now();
+    for chunk in ids.chunks(500) {
+        // Integers only, so they can be written into the SQL text.
+        let rows = chunk
+            .iter()
+            .map(|id| format!("({id}, $1)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sqlx::query(&format!(
+            "INSERT INTO search_queue (document_id, queued_at) VALUES {rows} ON CONFLICT (document_id) DO NOTHING"
+        ))
+        .bind(&now)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
 fn index_error(e: SearchError) -> ServiceError {
     tracing::error!(error = %e, "search index");
     ServiceError::Conflict("search index unavailable")
 }
 
-/// Loads what the index needs of some documents (attachment text included).
+/// Loads what the index needs of some documents (attachment text included), in three
+/// queries whatever their number: a rebuild reads a million documents this way.
 async fn load(db: &Db, ids: &[i64]) -> Result<Vec<SearchDoc>, ServiceError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let Some(r) = sqlx::query(
-            "SELECT id, agency_id, subject, symbol, issuer_name, doc_type, direction, issued_on, classification
-             FROM documents WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?
-        else {
-            continue;
-        };
-        let texts = sqlx::query(
-            "SELECT t.text FROM attachments a JOIN blob_texts t ON t.sha256 = a.blob_sha256 WHERE a.document_id = $1 ORDER BY a.position",
-        )
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?;
-        let body = texts
-            .iter()
-            .map(|t| t.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?
-            .join("\n\n");
-        let readers = sqlx::query("SELECT person_id FROM document_readers WHERE document_id = $1")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<Vec<i64>, _>>()?;
-        let issued: Option<String> = r.try_get(7)?;
-        out.push(SearchDoc {
-            id: r.try_get(0)?,
-            agency_id: r.try_get(1)?,
-            title: r.try_get(2)?,
-            symbol: r.try_get(3)?,
-            issuer: r.try_get(4)?,
-            doc_type: r.try_get(5)?,
-            direction: r.try_get(6)?,
-            issued_on: issued.as_deref().and_then(time::parse_date),
-            body,
-            classified: r.try_get::<String, _>(8)? != "normal",
-            readers,
-        });
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    // Integers only, so the list can be written into the SQL text.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let mut bodies: HashMap<i64, String> = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT a.document_id, t.text FROM attachments a JOIN blob_texts t ON t.sha256 = a.blob_sha256
+         WHERE a.document_id IN ({list}) ORDER BY a.document_id, a.position"
+    ))
+    .fetch_all(db.pool())
+    .await?
+    {
+        let body = bodies.entry(r.try_get(0)?).or_default();
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        body.push_str(&r.try_get::<String, _>(1)?);
+    }
+    let mut readers: HashMap<i64, Vec<i64>> = HashMap::new();
+    for r in sqlx::query(&format!(
+        "SELECT document_id, person_id FROM document_readers WHERE document_id IN ({list})"
+    ))
+    .fetch_all(db.pool())
+    .await?
+    {
+        readers
+            .entry(r.try_get(0)?)
+            .or_default()
+            .push(r.try_get(1)?);
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT id, agency_id, subject, symbol, issuer_name, doc_type, direction, issued_on, classification
+         FROM documents WHERE id IN ({list}) ORDER BY id"
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get(0)?;
+            let issued: Option<String> = r.try_get(7)?;
+            Ok(SearchDoc {
+                id,
+                agency_id: r.try_get(1)?,
+                title: r.try_get(2)?,
+                symbol: r.try_get(3)?,
+                issuer: r.try_get(4)?,
+                doc_type: r.try_get(5)?,
+                direction: r.try_get(6)?,
+                issued_on: issued.as_deref().and_then(time::parse_date),
+                body: bodies.remove(&id).unwrap_or_default(),
+                classified: r.try_get::<String, _>(8)? != "normal",
+                readers: readers.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// Indexes what is queued (a batch at a time); returns how many were indexed.

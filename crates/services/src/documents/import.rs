@@ -16,7 +16,7 @@ use lienthong_store::{Db, WriteTx};
 use serde_json::json;
 use sqlx::Row;
 
-use super::register::{registers, NewIncoming, Registered};
+use super::register::{insert_numbered, registers, NewIncoming, Registered, ToInsert};
 use crate::auth::Principal;
 use crate::ServiceError;
 
@@ -67,10 +67,20 @@ pub async fn import_incoming(
     let register_of = register_choice(&mut tx, agency_id, &items).await?;
     refuse_duplicates(&mut tx, agency_id, &items).await?;
 
-    let mut out = Vec::with_capacity(items.len());
-    for (item, register_id) in items.iter().zip(register_of) {
-        out.push(insert(&mut tx, who, agency_id, register_id, item).await?);
-    }
+    let to_insert: Vec<ToInsert<'_>> = items
+        .iter()
+        .zip(register_of)
+        .map(|(item, register_id)| ToInsert {
+            register_id,
+            new: &item.new,
+            files: &[],
+        })
+        .collect();
+    let out: Vec<Registered> = insert_numbered(&mut tx, who, agency_id, &to_insert, true)
+        .await?
+        .into_iter()
+        .map(|(registered, _)| registered)
+        .collect();
 
     let (first, last) = (&out[0], &out[out.len() - 1]);
     let mut used: Vec<i64> = out.iter().map(|r| r.register_id).collect();
@@ -247,20 +257,6 @@ async fn refuse_duplicates(
         }
     }
     Ok(())
-}
-
-/// Numbers and inserts one item, as single registration does.
-async fn insert(
-    tx: &mut WriteTx,
-    who: &Principal,
-    agency_id: i64,
-    register_id: i64,
-    item: &Item,
-) -> Result<Registered, ServiceError> {
-    let (registered, _) =
-        super::register::insert_numbered(tx, who, agency_id, register_id, &item.new, &[], true)
-            .await?;
-    Ok(registered)
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! taken from the register's yearly counter in the same transaction as the row,
 //! so numbers start at 1 on 1 January and have neither gaps nor duplicates.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{Datelike, NaiveDate};
 use lienthong_domain::access;
 use lienthong_domain::document::{
@@ -152,6 +154,19 @@ pub(crate) async fn next_number(
     year: i64,
     series: &str,
 ) -> Result<i64, ServiceError> {
+    reserve_numbers(tx, register_id, year, series, 1).await
+}
+
+/// Takes the next `count` numbers of a register's series for a year, in the caller's
+/// transaction; returns the first. The counter row is locked until the transaction
+/// ends, so concurrent registrations wait rather than share numbers.
+async fn reserve_numbers(
+    tx: &mut WriteTx,
+    register_id: i64,
+    year: i64,
+    series: &str,
+    count: i64,
+) -> Result<i64, ServiceError> {
     sqlx::query(
         "INSERT INTO register_counters (register_id, year, series, last_number) VALUES ($1, $2, $3, 0)
          ON CONFLICT (register_id, year, series) DO NOTHING",
@@ -162,15 +177,17 @@ pub(crate) async fn next_number(
     .execute(tx.conn())
     .await?;
     let row = sqlx::query(
-        "UPDATE register_counters SET last_number = last_number + 1
+        "UPDATE register_counters SET last_number = last_number + $4
          WHERE register_id = $1 AND year = $2 AND series = $3 RETURNING last_number",
     )
     .bind(register_id)
     .bind(year)
     .bind(series)
+    .bind(count)
     .fetch_one(tx.conn())
     .await?;
-    Ok(row.try_get(0)?)
+    let last: i64 = row.try_get(0)?;
+    Ok(last - count + 1)
 }
 
 /// Registers an incoming document with its attachments. Only a clerk of the agency may.
@@ -250,8 +267,15 @@ pub async fn register_incoming(
         }
     }
 
-    let (registered, detail) =
-        insert_numbered(&mut tx, who, agency_id, register_id, &new, &files, false).await?;
+    let item = ToInsert {
+        register_id,
+        new: &new,
+        files: &files,
+    };
+    let (registered, detail) = insert_numbered(&mut tx, who, agency_id, &[item], false)
+        .await?
+        .pop()
+        .ok_or(ServiceError::Conflict("registration wrote nothing"))?;
     let Registered {
         id,
         arrival_number: number,
@@ -275,89 +299,214 @@ pub async fn register_incoming(
     Ok(registered)
 }
 
-/// Numbers a checked incoming document in its register and writes it: the row, its
-/// attachments' rows, its readers when classified, the timeline event and the
-/// search-queue row. Returns the registration and the event's detail. Shared by
-/// single registration and the bulk import.
+/// A checked incoming document to number and write.
+pub(crate) struct ToInsert<'a> {
+    pub register_id: i64,
+    pub new: &'a NewIncoming,
+    /// Its attachments, already in the blob store.
+    pub files: &'a [attachments::Stored],
+}
+
+/// Documents per multi-row INSERT: 22 parameters a row stays far below both
+/// databases' limits on parameters in one statement.
+const ROWS_PER_INSERT: usize = 200;
+
+/// Numbers checked incoming documents in their registers, in the order given, and
+/// writes them: the rows, their attachments' rows, their readers when classified,
+/// the timeline events and the search-queue rows. Returns each registration and its
+/// event's detail, in the same order. Shared by single registration (one item) and
+/// the bulk import, which is why the rows go in with multi-row statements.
 pub(crate) async fn insert_numbered(
     tx: &mut WriteTx,
     who: &Principal,
     agency_id: i64,
-    register_id: i64,
-    new: &NewIncoming,
-    files: &[attachments::Stored],
+    items: &[ToInsert<'_>],
     imported: bool,
-) -> Result<(Registered, serde_json::Value), ServiceError> {
-    let year = new.arrived_on.year() as i64;
-    let series = numbering_series(new.doc_type, false, new.classification);
-    let number = next_number(tx, register_id, year, &series).await?;
+) -> Result<Vec<(Registered, serde_json::Value)>, ServiceError> {
+    let numbers = allocate(tx, items).await?;
     let now = time::now();
-    let symbol = new.symbol.to_string();
-    let id: i64 = sqlx::query(
-        "INSERT INTO documents (agency_id, direction, register_id, year, series, number, symbol, symbol_folded, doc_type,
-            legal_normative, issuer_agency_id, issuer_name, issuer_key, issued_on, subject, urgency, classification,
-            page_count, due_on, signer_name, arrived_on, status, note, created_by, created_at, updated_at)
-         VALUES ($1, 'incoming', $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-            'registered', $20, $21, $22, $22)
-         RETURNING id",
-    )
-    .bind(agency_id)
-    .bind(register_id)
-    .bind(year)
-    .bind(&series)
-    .bind(number)
-    .bind(&symbol)
-    .bind(new.symbol.folded())
-    .bind(new.doc_type.code())
-    .bind(new.issuer.agency_id)
-    .bind(new.issuer.name.trim())
-    .bind(new.issuer.key())
-    .bind(time::date(new.issued_on))
-    .bind(new.subject.as_str())
-    .bind(new.urgency.as_str())
-    .bind(new.classification.as_str())
-    .bind(new.page_count)
-    .bind(new.due_on.map(time::date))
-    .bind(new.signer_name.trim())
-    .bind(time::date(new.arrived_on))
-    .bind(new.note.trim())
-    .bind(who.person.id)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?
-    .try_get(0)?;
-    attachments::insert_rows(tx, id, files).await?;
-    if new.classification.is_classified() {
-        let mut readers = new.readers.clone();
-        readers.push(who.person.id);
-        readers.sort_unstable();
-        readers.dedup();
-        for person in readers {
-            sqlx::query("INSERT INTO document_readers (document_id, person_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(person)
-                .bind(&who.person.username)
-                .bind(&now)
-                .execute(tx.conn())
-                .await?;
+    let mut ids: HashMap<(i64, i64, String, i64), i64> = HashMap::with_capacity(items.len());
+    for (chunk, chunk_numbers) in items
+        .chunks(ROWS_PER_INSERT)
+        .zip(numbers.chunks(ROWS_PER_INSERT))
+    {
+        // $1 is the time (created and updated); then 21 parameters a row.
+        let rows = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=21).map(|k| format!("${}", 1 + i * 21 + k)).collect();
+                format!(
+                    "({}, 'incoming', {}, 0, {}, 'registered', {}, $1, $1)",
+                    p[0],
+                    p[1..8].join(", "),
+                    p[8..19].join(", "),
+                    p[19..21].join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO documents (agency_id, direction, register_id, year, series, number, symbol, symbol_folded, doc_type,
+                legal_normative, issuer_agency_id, issuer_name, issuer_key, issued_on, subject, urgency, classification,
+                page_count, due_on, signer_name, arrived_on, status, note, created_by, created_at, updated_at)
+             VALUES {rows}
+             RETURNING id, register_id, year, series, number"
+        );
+        let mut query = sqlx::query(&sql).bind(&now);
+        for (item, (year, series, number)) in chunk.iter().zip(chunk_numbers) {
+            let new = item.new;
+            query = query
+                .bind(agency_id)
+                .bind(item.register_id)
+                .bind(*year)
+                .bind(series.as_str())
+                .bind(*number)
+                .bind(new.symbol.to_string())
+                .bind(new.symbol.folded())
+                .bind(new.doc_type.code())
+                .bind(new.issuer.agency_id)
+                .bind(new.issuer.name.trim().to_owned())
+                .bind(new.issuer.key())
+                .bind(time::date(new.issued_on))
+                .bind(new.subject.as_str().to_owned())
+                .bind(new.urgency.as_str())
+                .bind(new.classification.as_str())
+                .bind(new.page_count)
+                .bind(new.due_on.map(time::date))
+                .bind(new.signer_name.trim().to_owned())
+                .bind(time::date(new.arrived_on))
+                .bind(new.note.trim().to_owned())
+                .bind(who.person.id);
+        }
+        // RETURNING gives no order guarantee: match rows by their (unique) number.
+        for r in query.fetch_all(tx.conn()).await? {
+            ids.insert(
+                (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
+                r.try_get(0)?,
+            );
         }
     }
-    let mut detail = json!({"arrival_number": number, "year": year, "register_id": register_id, "symbol": symbol,
-                            "issuer": new.issuer.name.trim(), "attachments": files.len()});
-    if imported {
-        detail["imported"] = json!(true);
+
+    let mut out = Vec::with_capacity(items.len());
+    for (item, (year, series, number)) in items.iter().zip(numbers) {
+        let id = ids
+            .remove(&(item.register_id, year, series, number))
+            .ok_or(ServiceError::Conflict(
+                "a registered document was not written",
+            ))?;
+        attachments::insert_rows(tx, id, item.files).await?;
+        if item.new.classification.is_classified() {
+            grant_readers(tx, who, id, &item.new.readers, &now).await?;
+        }
+        let mut detail = json!({"arrival_number": number, "year": year, "register_id": item.register_id,
+                                "symbol": item.new.symbol.to_string(), "issuer": item.new.issuer.name.trim(),
+                                "attachments": item.files.len()});
+        if imported {
+            detail["imported"] = json!(true);
+        }
+        out.push((
+            Registered {
+                id,
+                arrival_number: number,
+                year,
+                register_id: item.register_id,
+            },
+            detail,
+        ));
     }
-    add_event(tx, id, who, "registered", &detail).await?;
-    crate::search::enqueue(tx, id).await?;
-    Ok((
-        Registered {
-            id,
-            arrival_number: number,
-            year,
-            register_id,
-        },
-        detail,
-    ))
+    add_events(tx, who, "registered", &out, &now).await?;
+    let ids: Vec<i64> = out.iter().map(|(r, _)| r.id).collect();
+    crate::search::enqueue_all(tx, &ids).await?;
+    Ok(out)
+}
+
+/// The (year, series, number) of each item, in order: each series' numbers are taken
+/// in one step, then handed out in the order of the items.
+async fn allocate(
+    tx: &mut WriteTx,
+    items: &[ToInsert<'_>],
+) -> Result<Vec<(i64, String, i64)>, ServiceError> {
+    let keyed: Vec<(i64, i64, String)> = items
+        .iter()
+        .map(|item| {
+            let series = numbering_series(item.new.doc_type, false, item.new.classification);
+            (item.register_id, item.new.arrived_on.year() as i64, series)
+        })
+        .collect();
+    let mut counts: BTreeMap<&(i64, i64, String), i64> = BTreeMap::new();
+    for key in &keyed {
+        *counts.entry(key).or_default() += 1;
+    }
+    // In key order, so two imports into the same registers lock their counters alike.
+    let mut next: HashMap<&(i64, i64, String), i64> = HashMap::with_capacity(counts.len());
+    for (key, count) in counts {
+        let (register_id, year, series) = key;
+        next.insert(
+            key,
+            reserve_numbers(tx, *register_id, *year, series, count).await?,
+        );
+    }
+    let mut out = Vec::with_capacity(keyed.len());
+    for key in &keyed {
+        let number = next
+            .get_mut(key)
+            .ok_or(ServiceError::Conflict("numbering"))?;
+        out.push((key.1, key.2.clone(), *number));
+        *number += 1;
+    }
+    Ok(out)
+}
+
+/// Gives the readers of a classified document (and the registering clerk) access.
+async fn grant_readers(
+    tx: &mut WriteTx,
+    who: &Principal,
+    document_id: i64,
+    readers: &[i64],
+    now: &str,
+) -> Result<(), ServiceError> {
+    let mut readers = readers.to_vec();
+    readers.push(who.person.id);
+    readers.sort_unstable();
+    readers.dedup();
+    for person in readers {
+        sqlx::query("INSERT INTO document_readers (document_id, person_id, granted_by, granted_at) VALUES ($1, $2, $3, $4)")
+            .bind(document_id)
+            .bind(person)
+            .bind(&who.person.username)
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// The same timeline step for several documents, with each one's detail.
+async fn add_events(
+    tx: &mut WriteTx,
+    who: &Principal,
+    kind: &str,
+    events: &[(Registered, serde_json::Value)],
+    now: &str,
+) -> Result<(), ServiceError> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let rows = (0..chunk.len())
+            .map(|i| format!("(${}, $1, $2, $3, $4, ${})", 5 + 2 * i, 6 + 2 * i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO document_events (document_id, at, actor_id, actor, kind, detail) VALUES {rows}"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(now)
+            .bind(who.person.id)
+            .bind(&who.person.full_name)
+            .bind(kind);
+        for (registered, detail) in chunk {
+            query = query.bind(registered.id).bind(detail.to_string());
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 /// Appends a step to a document's timeline.

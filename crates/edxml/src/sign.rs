@@ -1,0 +1,477 @@
+//! Chữ ký số (digital signature) of a package: a W3C XML-DSig *enveloped*
+//! signature over the whole document (Reference URI=""), placed last in
+//! edXMLHeader, with the signer's X.509 certificate in KeyInfo.
+//!
+//! We produce rsa-sha256 or ecdsa-sha256 (P-256) with a sha256 digest and inclusive
+//! C14N 1.0. We accept rsa-sha1 and sha1 digests from legacy senders, and exclusive
+//! C14N, but never produce them. Only the digest and the signature value are
+//! checked here: whether the certificate is trusted, valid and not revoked is the
+//! pki crate's business, so [`verify`] hands back the certificate.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use openssl::bn::BigNum;
+use openssl::ecdsa::EcdsaSig;
+use openssl::hash::{Hasher, MessageDigest};
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
+use openssl::sign::{Signer, Verifier};
+use openssl::x509::X509;
+
+use crate::c14n::{canonicalize, Method, Scope, C14N_10};
+use crate::error::SignatureError;
+use crate::limits::Limits;
+use crate::xml::{parse_tree, Element, Token, Tokenizer};
+
+pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
+pub const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+pub const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+
+/// SignatureMethod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureAlgorithm {
+    RsaSha256,
+    EcdsaSha256,
+    /// Legacy: accepted on receipt only.
+    RsaSha1,
+}
+
+impl SignatureAlgorithm {
+    pub fn uri(self) -> &'static str {
+        match self {
+            SignatureAlgorithm::RsaSha256 => RSA_SHA256,
+            SignatureAlgorithm::EcdsaSha256 => ECDSA_SHA256,
+            SignatureAlgorithm::RsaSha1 => RSA_SHA1,
+        }
+    }
+
+    pub fn from_uri(uri: &str) -> Option<Self> {
+        [
+            SignatureAlgorithm::RsaSha256,
+            SignatureAlgorithm::EcdsaSha256,
+            SignatureAlgorithm::RsaSha1,
+        ]
+        .into_iter()
+        .find(|a| a.uri() == uri)
+    }
+
+    fn digest(self) -> MessageDigest {
+        match self {
+            SignatureAlgorithm::RsaSha256 | SignatureAlgorithm::EcdsaSha256 => {
+                MessageDigest::sha256()
+            }
+            SignatureAlgorithm::RsaSha1 => MessageDigest::sha1(),
+        }
+    }
+
+    /// Legacy algorithms: worth a warning to the sender, not a refusal.
+    pub fn is_legacy(self) -> bool {
+        self == SignatureAlgorithm::RsaSha1
+    }
+}
+
+/// DigestMethod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DigestAlgorithm {
+    Sha256,
+    /// Legacy: accepted on receipt only.
+    Sha1,
+}
+
+impl DigestAlgorithm {
+    pub fn uri(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => SHA256,
+            DigestAlgorithm::Sha1 => SHA1,
+        }
+    }
+
+    pub fn from_uri(uri: &str) -> Option<Self> {
+        match uri {
+            SHA256 => Some(DigestAlgorithm::Sha256),
+            SHA1 => Some(DigestAlgorithm::Sha1),
+            _ => None,
+        }
+    }
+
+    fn md(self) -> MessageDigest {
+        match self {
+            DigestAlgorithm::Sha256 => MessageDigest::sha256(),
+            DigestAlgorithm::Sha1 => MessageDigest::sha1(),
+        }
+    }
+}
+
+/// A signature whose digest and value check out.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The certificate whose key made the signature (to be checked by the pki crate).
+    pub certificate: X509,
+    /// Every certificate in KeyInfo, in document order (often the signer's chain).
+    pub certificates: Vec<X509>,
+    pub algorithm: SignatureAlgorithm,
+    pub digest: DigestAlgorithm,
+    /// SignedInfo's CanonicalizationMethod.
+    pub canonicalization: Method,
+}
+
+/// Signs an unsigned package (as written by [`crate::Package::to_xml`] or received),
+/// appending the Signature to edXMLHeader.
+pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, SignatureError> {
+    let limits = Limits::default();
+    if !cert.public_key()?.public_eq(key) {
+        return Err(SignatureError::KeyCertificateMismatch);
+    }
+    let algorithm = match key.id() {
+        Id::RSA if key.bits() >= 2048 => SignatureAlgorithm::RsaSha256,
+        Id::RSA => {
+            return Err(SignatureError::UnsupportedKey(format!(
+                "RSA keys need at least 2048 bits, this one has {}",
+                key.bits()
+            )))
+        }
+        Id::EC => {
+            let curve = key.ec_key()?.group().curve_name();
+            if curve != Some(Nid::X9_62_PRIME256V1) {
+                return Err(SignatureError::UnsupportedKey(
+                    "only the P-256 curve is used for ecdsa-sha256".into(),
+                ));
+            }
+            SignatureAlgorithm::EcdsaSha256
+        }
+        other => return Err(SignatureError::UnsupportedKey(format!("{other:?}"))),
+    };
+
+    let insert_at = header_end(xml, &limits)?;
+    // With the Signature inserted and then removed by the enveloped transform, the
+    // node-set is exactly the unsigned document's.
+    let method = Method::Inclusive {
+        with_comments: false,
+    };
+    let mut hasher = Hasher::new(MessageDigest::sha256())?;
+    canonicalize(
+        xml,
+        &limits,
+        &method,
+        Scope::Document { exclude: None },
+        &mut hasher,
+    )?;
+    let digest = STANDARD.encode(hasher.finish()?);
+
+    let signed_info = format!(
+        "<SignedInfo><CanonicalizationMethod Algorithm=\"{C14N_10}\"/>\
+         <SignatureMethod Algorithm=\"{}\"/><Reference URI=\"\"><Transforms>\
+         <Transform Algorithm=\"{ENVELOPED}\"/><Transform Algorithm=\"{C14N_10}\"/>\
+         </Transforms><DigestMethod Algorithm=\"{SHA256}\"/>\
+         <DigestValue>{digest}</DigestValue></Reference></SignedInfo>",
+        algorithm.uri()
+    );
+    let cert_b64 = wrap76(&STANDARD.encode(cert.to_der()?));
+    let signature = |value: &str| {
+        format!(
+            "<Signature xmlns=\"{DSIG_NS}\">{signed_info}<SignatureValue>{value}</SignatureValue>\
+             <KeyInfo><X509Data><X509Certificate>{cert_b64}</X509Certificate></X509Data>\
+             </KeyInfo></Signature>"
+        )
+    };
+    // SignedInfo is canonicalized in place, so it gets the namespaces it inherits
+    // from the package exactly as a verifier will see them.
+    let draft = splice(xml, insert_at, &signature(""));
+    let apex = signed_info_ordinal(&draft, &limits)?;
+    let mut canonical = Vec::new();
+    canonicalize(
+        &draft,
+        &limits,
+        &method,
+        Scope::Subtree { apex },
+        &mut canonical,
+    )?;
+    let mut signer = Signer::new(algorithm.digest(), key)?;
+    signer.update(&canonical)?;
+    let mut value = signer.sign_to_vec()?;
+    if algorithm == SignatureAlgorithm::EcdsaSha256 {
+        // XML-DSig wants r||s, each as wide as the curve order, not DER.
+        let sig = EcdsaSig::from_der(&value)?;
+        value = sig.r().to_vec_padded(32)?;
+        value.extend(sig.s().to_vec_padded(32)?);
+    }
+    Ok(splice(
+        xml,
+        insert_at,
+        &signature(&wrap76(&STANDARD.encode(value))),
+    ))
+}
+
+fn splice(xml: &[u8], at: usize, insert: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(xml.len() + insert.len());
+    out.extend_from_slice(&xml[..at]);
+    out.extend_from_slice(insert.as_bytes());
+    out.extend_from_slice(&xml[at..]);
+    out
+}
+
+fn wrap76(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 76 + 2);
+    for (i, c) in s.chars().enumerate() {
+        if i % 76 == 0 {
+            out.push('\n');
+        }
+        out.push(c);
+    }
+    out.push('\n');
+    out
+}
+
+/// Where `</…edXMLHeader>` starts; refuses a package that is already signed.
+fn header_end(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
+    let mut tok = Tokenizer::new(xml, limits, false)?;
+    let mut path: Vec<String> = Vec::new();
+    let mut found = None;
+    while let Some(t) = tok.next_token()? {
+        match t {
+            Token::Start(s) => {
+                if s.local == "Signature"
+                    && (s.ns.as_deref() == Some(DSIG_NS)
+                        || path.last().is_some_and(|p| p == "edXMLHeader"))
+                {
+                    return Err(SignatureError::AlreadySigned);
+                }
+                path.push(s.local);
+            }
+            Token::End { offset } => {
+                let local = path.pop().unwrap_or_default();
+                let in_envelope = path.last().is_some_and(|p| p == "edXMLEnvelope");
+                if local == "edXMLHeader" && in_envelope && found.is_none() {
+                    found = Some(offset.ok_or(SignatureError::NoHeader)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    found.ok_or(SignatureError::NoHeader)
+}
+
+fn signed_info_ordinal(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
+    let mut tok = Tokenizer::new(xml, limits, false)?;
+    while let Some(t) = tok.next_token()? {
+        if let Token::Start(s) = t {
+            if s.local == "SignedInfo" && s.ns.as_deref() == Some(DSIG_NS) {
+                return Ok(s.ordinal);
+            }
+        }
+    }
+    Err(SignatureError::Missing {
+        element: "SignedInfo",
+    })
+}
+
+/// Checks the signature of a received package with the default [`Limits`].
+pub fn verify(xml: &[u8]) -> Result<Verified, SignatureError> {
+    verify_with(xml, &Limits::default())
+}
+
+/// Checks the digest and signature value; returns the signer's certificate.
+pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureError> {
+    let root = parse_tree(xml, limits, false)?;
+    let mut all = Vec::new();
+    root.find_all("Signature", &mut all);
+    // Deployed senders sometimes leave the Signature without the XML-DSig
+    // namespace; what makes it a signature is its SignedInfo.
+    let sigs: Vec<&Element> = all
+        .into_iter()
+        .filter(|s| s.ns.as_deref() == Some(DSIG_NS) || s.child("SignedInfo").is_some())
+        .collect();
+    let sig = match sigs.as_slice() {
+        [] => return Err(SignatureError::Unsigned),
+        [one] => *one,
+        many => return Err(SignatureError::SeveralSignatures(many.len())),
+    };
+    let header = envelope_header(&root).ok_or(SignatureError::MisplacedSignature)?;
+    if !header.children.iter().any(|c| c.ordinal == sig.ordinal) {
+        return Err(SignatureError::MisplacedSignature);
+    }
+
+    let missing = |element| SignatureError::Missing { element };
+    let si = sig.child("SignedInfo").ok_or(missing("SignedInfo"))?;
+    let c14n_el = si
+        .child("CanonicalizationMethod")
+        .ok_or(missing("SignedInfo/CanonicalizationMethod"))?;
+    let c14n = method_of(c14n_el, "canonicalization")?;
+    let sm = si
+        .child("SignatureMethod")
+        .and_then(|e| e.attr("Algorithm"))
+        .ok_or(missing("SignedInfo/SignatureMethod"))?;
+    let algorithm =
+        SignatureAlgorithm::from_uri(sm).ok_or_else(|| SignatureError::UnsupportedAlgorithm {
+            what: "signature",
+            uri: sm.to_owned(),
+        })?;
+    let refs: Vec<&Element> = si.children_named("Reference").collect();
+    let [reference] = refs.as_slice() else {
+        return Err(SignatureError::ReferenceCount(refs.len()));
+    };
+    match reference.attr("URI") {
+        Some("") => {}
+        other => {
+            return Err(SignatureError::UnsupportedReference(
+                other.unwrap_or("(none)").to_owned(),
+            ))
+        }
+    }
+    let transforms: Vec<&Element> = reference
+        .child("Transforms")
+        .map(|t| t.children_named("Transform").collect())
+        .unwrap_or_default();
+    let ref_method = match transforms.as_slice() {
+        [env] if env.attr("Algorithm") == Some(ENVELOPED) => Method::Inclusive {
+            with_comments: false,
+        },
+        [env, c] if env.attr("Algorithm") == Some(ENVELOPED) => method_of(c, "transform")?,
+        other => {
+            let names: Vec<&str> = other
+                .iter()
+                .map(|t| t.attr("Algorithm").unwrap_or("?"))
+                .collect();
+            return Err(SignatureError::UnsupportedTransforms(format!(
+                "[{}]",
+                names.join(", ")
+            )));
+        }
+    };
+    let dm = reference
+        .child("DigestMethod")
+        .and_then(|e| e.attr("Algorithm"))
+        .ok_or(missing("Reference/DigestMethod"))?;
+    let digest =
+        DigestAlgorithm::from_uri(dm).ok_or_else(|| SignatureError::UnsupportedAlgorithm {
+            what: "digest",
+            uri: dm.to_owned(),
+        })?;
+    let digest_value = b64(
+        reference
+            .child("DigestValue")
+            .ok_or(missing("Reference/DigestValue"))?,
+        "DigestValue",
+    )?;
+    let signature_value = b64(
+        sig.child("SignatureValue")
+            .ok_or(missing("SignatureValue"))?,
+        "SignatureValue",
+    )?;
+    let certificates = sig
+        .child("KeyInfo")
+        .and_then(|k| k.child("X509Data"))
+        .map(|d| {
+            d.children_named("X509Certificate")
+                .map(|c| {
+                    let der = b64(c, "X509Certificate")?;
+                    X509::from_der(&der).map_err(|e| SignatureError::BadCertificate(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    if certificates.is_empty() {
+        return Err(missing("KeyInfo/X509Data/X509Certificate"));
+    }
+
+    // A same-document reference never includes comments (XML-DSig §4.3.3.3).
+    let mut hasher = Hasher::new(digest.md())?;
+    canonicalize(
+        xml,
+        limits,
+        &ref_method.without_comments(),
+        Scope::Document {
+            exclude: Some(sig.ordinal),
+        },
+        &mut hasher,
+    )?;
+    if hasher.finish()?.as_ref() != digest_value.as_slice() {
+        return Err(SignatureError::DigestMismatch);
+    }
+
+    let mut canonical = Vec::new();
+    canonicalize(
+        xml,
+        limits,
+        &c14n,
+        Scope::Subtree { apex: si.ordinal },
+        &mut canonical,
+    )?;
+    for cert in &certificates {
+        let public = cert.public_key()?;
+        if signature_ok(algorithm, &public, &canonical, &signature_value)? {
+            return Ok(Verified {
+                certificate: cert.clone(),
+                certificates: certificates.clone(),
+                algorithm,
+                digest,
+                canonicalization: c14n,
+            });
+        }
+    }
+    Err(SignatureError::BadSignatureValue)
+}
+
+fn envelope_header(root: &Element) -> Option<&Element> {
+    let env = if root.local == "edXMLEnvelope" {
+        root
+    } else {
+        root.child("edXMLEnvelope").unwrap_or(root)
+    };
+    env.child("edXMLHeader")
+}
+
+fn method_of(e: &Element, what: &'static str) -> Result<Method, SignatureError> {
+    let uri = e.attr("Algorithm").unwrap_or("");
+    let prefixes = e
+        .child("InclusiveNamespaces")
+        .and_then(|i| i.attr("PrefixList"));
+    Method::from_uri(uri, prefixes).ok_or_else(|| SignatureError::UnsupportedAlgorithm {
+        what,
+        uri: uri.to_owned(),
+    })
+}
+
+fn b64(e: &Element, element: &'static str) -> Result<Vec<u8>, SignatureError> {
+    let compact: String = e
+        .text
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    STANDARD
+        .decode(compact)
+        .map_err(|_| SignatureError::BadBase64 { element })
+}
+
+fn signature_ok(
+    algorithm: SignatureAlgorithm,
+    key: &PKeyRef<Public>,
+    data: &[u8],
+    value: &[u8],
+) -> Result<bool, SignatureError> {
+    let der;
+    let value = match (algorithm, key.id()) {
+        (SignatureAlgorithm::EcdsaSha256, Id::EC) => {
+            // r||s back to the DER openssl expects.
+            if value.is_empty() || !value.len().is_multiple_of(2) {
+                return Ok(false);
+            }
+            let (r, s) = value.split_at(value.len() / 2);
+            der =
+                EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?
+                    .to_der()?;
+            der.as_slice()
+        }
+        (SignatureAlgorithm::RsaSha256 | SignatureAlgorithm::RsaSha1, Id::RSA) => value,
+        _ => return Ok(false),
+    };
+    let mut verifier = Verifier::new(algorithm.digest(), key)?;
+    verifier.update(data)?;
+    // A malformed signature is "does not verify", not a crypto failure.
+    Ok(verifier.verify(value).unwrap_or(false))
+}
