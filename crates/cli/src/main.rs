@@ -2,6 +2,7 @@
 //! citizen portal and the edXML endpoint; the other commands are for administrators.
 
 mod config;
+mod pki;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,12 @@ enum Command {
     /// The search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// The provincial certificate authority: agency certificates, revocation, trust.
+    #[command(subcommand)]
+    Ca(pki::CaCommand),
+    /// Check, show and sign edXML packages offline.
+    #[command(subcommand)]
+    Edxml(pki::EdxmlCommand),
     /// Write a consistent snapshot of the SQLite database while the server runs.
     Backup {
         #[command(flatten)]
@@ -153,6 +160,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_demo(&report);
         }
         Command::User(cmd) => user(cmd).await?,
+        Command::Ca(cmd) => pki::ca(cmd).await?,
+        Command::Edxml(cmd) => return pki::edxml(cmd),
         Command::Audit(AuditCommand::Verify(storage)) => {
             let db = storage.open().await?;
             match audit::verify(&db).await {

@@ -46,3 +46,16 @@ pub use trust::{TrustError, TrustStore, TrustStoreError};
 
 /// Re-exported so that callers name the same types as this crate.
 pub use openssl;
+
+/// Installs a private key file as `dir/file_name`: the folder is made 0700 and the
+/// file is created 0600, and an existing key is never replaced (remove it first).
+pub fn install_private_key(
+    dir: &std::path::Path,
+    file_name: &str,
+    pem: &[u8],
+) -> Result<std::path::PathBuf, FileError> {
+    fsutil::private_dir(dir)?;
+    let path = dir.join(file_name);
+    fsutil::write_new(&path, pem, true)?;
+    Ok(path)
+}

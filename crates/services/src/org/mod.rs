@@ -128,6 +128,21 @@ pub async fn get(db: &Db, id: i64, as_of: NaiveDate) -> Result<Agency, ServiceEr
     agency.pop().ok_or(ServiceError::NotFound)
 }
 
+/// The code of the province's People's Committee (UBND tỉnh), the first one
+/// recorded if there were ever several.
+pub async fn province_code(db: &Db) -> Result<Option<OrgCode>, ServiceError> {
+    let row = sqlx::query(
+        "SELECT code FROM agencies WHERE kind = 'provincial_committee' ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|r| {
+        let code: String = r.try_get(0)?;
+        OrgCode::parse(&code).map_err(|e| ServiceError::invalid("code", e))
+    })
+    .transpose()
+}
+
 pub async fn id_by_code(db: &Db, code: &OrgCode) -> Result<Option<i64>, ServiceError> {
     let row = sqlx::query("SELECT id FROM agencies WHERE code = $1")
         .bind(code.as_str())
