@@ -102,10 +102,12 @@ fn deflate(data: &[u8]) -> Result<Vec<u8>, PdfSignError> {
 }
 
 /// The appearance for `lines` (top to bottom, right-aligned), its form
-/// XObject numbered `form` and its font objects taken from `alloc`.
+/// XObject numbered `form` (turned by `matrix` on rotated pages) and its
+/// font objects numbered from `alloc`.
 pub(crate) fn build(
     lines: &[String],
     form: Ref,
+    matrix: Option<[f32; 6]>,
     alloc: &mut dyn FnMut() -> Ref,
 ) -> Result<Appearance, PdfSignError> {
     let mut font = Font::new()?;
@@ -153,6 +155,9 @@ pub(crate) fn build(
     {
         let mut xobject = chunk.form_xobject(form, &content);
         xobject.bbox(Rect::new(0.0, 0.0, width, height));
+        if let Some(m) = matrix {
+            xobject.matrix(m);
+        }
         xobject.resources().fonts().pair(Name(b"F1"), type0);
         xobject.finish();
     }

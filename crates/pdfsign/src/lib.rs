@@ -154,6 +154,10 @@ pub fn sign_pdf(
         .or_else(|| pdf::inherited(doc, &page, b"MediaBox").and_then(pdf::rect))
         // A4 portrait when the page says nothing.
         .unwrap_or([0.0, 0.0, 595.28, 841.89]);
+    let rotate = pdf::inherited(doc, &page, b"Rotate")
+        .and_then(|r| r.as_i64().ok())
+        .unwrap_or(0)
+        .rem_euclid(360);
 
     let (acroform_id, mut acroform) = match catalog.get(b"AcroForm") {
         Ok(Object::Reference(id)) => (
@@ -190,6 +194,7 @@ pub fn sign_pdf(
     let look = appearance::build(
         &[mark.agency_name.clone(), iso_time],
         Ref::new(form_id as i32),
+        form_matrix(rotate),
         &mut || Ref::new(take_id() as i32),
     )?;
     let size = next_id;
@@ -254,8 +259,7 @@ pub fn sign_pdf(
     out.extend_from_slice(b">>\nendobj\n");
 
     // The field and its widget in one dictionary, on page 1, top right.
-    let x2 = (urx - MARK_MARGIN).max(llx + look.width);
-    let y2 = (ury - MARK_MARGIN).max(lly + look.height);
+    let rect = mark_rect([llx, lly, urx, ury], rotate, look.width, look.height);
     let mut widget = Dictionary::new();
     widget.set("Type", Object::Name(b"Annot".to_vec()));
     widget.set("Subtype", Object::Name(b"Widget".to_vec()));
@@ -267,13 +271,7 @@ pub fn sign_pdf(
     widget.set("F", Object::Integer(WIDGET_FLAGS));
     widget.set(
         "Rect",
-        Object::Array(
-            [x2 - look.width, y2 - look.height, x2, y2]
-                .into_iter()
-                // Hundredths of a point: enough, and no f32 noise in the file.
-                .map(|v| Object::Real((v * 100.0).round() / 100.0))
-                .collect(),
-        ),
+        Object::Array(rect.into_iter().map(Object::Real).collect()),
     );
     let mut ap = Dictionary::new();
     ap.set("N", Object::Reference((form_id, 0)));
@@ -321,6 +319,33 @@ pub fn sign_pdf(
     let signed = cms::sign(key, cert, chain, &digest)?;
     fill_hole(&mut out[hole_start + 1..hole_end - 1], &signed)?;
     Ok(out)
+}
+
+/// Where the mark goes, in user space: the corner that is top right *as the
+/// page is shown*, i.e. after its `/Rotate` (clockwise, in multiples of 90).
+fn mark_rect(page: [f32; 4], rotate: i64, w: f32, h: f32) -> [f32; 4] {
+    let [llx, lly, urx, ury] = page;
+    let m = MARK_MARGIN;
+    let r = match rotate {
+        // Shown turned clockwise: the top left corner ends up top right.
+        90 => [llx + m, ury - m - w, llx + m + h, ury - m],
+        180 => [llx + m, lly + m, llx + m + w, lly + m + h],
+        270 => [urx - m - h, lly + m, urx - m, lly + m + w],
+        _ => [urx - m - w, ury - m - h, urx - m, ury - m],
+    };
+    // Hundredths of a point: enough, and no f32 noise in the file.
+    r.map(|v| (v * 100.0).round() / 100.0)
+}
+
+/// The appearance's `/Matrix`: turned against the page's `/Rotate`, so the
+/// text reads upright on screen and on paper.
+fn form_matrix(rotate: i64) -> Option<[f32; 6]> {
+    match rotate {
+        90 => Some([0.0, 1.0, -1.0, 0.0, 0.0, 0.0]),
+        180 => Some([-1.0, 0.0, 0.0, -1.0, 0.0, 0.0]),
+        270 => Some([0.0, -1.0, 1.0, 0.0, 0.0, 0.0]),
+        _ => None,
+    }
 }
 
 /// Write `der` as hex at the start of the zero-filled hole.

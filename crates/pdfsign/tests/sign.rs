@@ -181,13 +181,20 @@ fn pdf_writer_pdf(xref_stream: bool) -> Vec<u8> {
 /// A minimal classic-xref PDF written by hand; the MediaBox is inherited
 /// from the page tree. `pages: false` gives an empty page tree.
 fn hand_pdf(pages: bool) -> Vec<u8> {
+    hand_pdf_with(pages, "")
+}
+
+/// `extra`: more entries for the page dictionary, e.g. "/Rotate 90".
+fn hand_pdf_with(pages: bool, extra: &str) -> Vec<u8> {
     let content = b"BT /F1 12 Tf 72 720 Td (Original content of the decision) Tj ET";
     let mut objects: Vec<Vec<u8>> = vec![b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()];
     if pages {
         objects.push(b"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612 792] >>".to_vec());
         objects.push(
-            b"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-                .to_vec(),
+            format!(
+                "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R {extra}>>"
+            )
+            .into_bytes(),
         );
         objects.push(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec());
         let mut s = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
@@ -534,6 +541,30 @@ fn tampering_with_the_original_is_detected() {
     }
 }
 
+/// The signature dictionary itself is signed (all but /Contents), and a
+/// changed byte of the CMS breaks it too.
+#[test]
+fn tampering_with_the_update_is_detected() {
+    let signed = sign(&hand_pdf(true), Kind::P256);
+    let mut later = signed.clone();
+    let at = later.windows(6).rposition(|w| w == b"D:2026").unwrap();
+    later[at + 5] = b'7';
+    let sigs = signatures(&later).unwrap();
+    assert!(!sigs[0].verifies, "{:?}", sigs[0]);
+
+    let mut cms = signed.clone();
+    let hole = sigs[0].byte_range[1] as usize;
+    // Somewhere in the signature value near the end of the DER.
+    let at = cms[hole..].iter().position(|b| *b == b'>').unwrap() + hole;
+    let last = cms[hole..at].iter().rposition(|b| *b != b'0').unwrap() + hole;
+    cms[last] = if cms[last] == b'1' { b'2' } else { b'1' };
+    let sigs = signatures(&cms).unwrap();
+    assert!(!sigs[0].verifies, "{:?}", sigs[0]);
+    if let Some(blocks) = pdfsig(&cms, None) {
+        assert!(!blocks[0].contains("Signature is Valid."), "{}", blocks[0]);
+    }
+}
+
 #[test]
 fn bad_input_gives_typed_errors() {
     let p = pki(Kind::P256);
@@ -591,4 +622,63 @@ fn bad_input_gives_typed_errors() {
         let encrypted = std::fs::read(&output).unwrap();
         assert!(matches!(try_sign(&encrypted), Err(PdfSignError::Encrypted)));
     }
+}
+
+/// On a rotated page the mark is still top right and upright as shown: the
+/// text comes out of pdftotext in reading order, and pdftoppm's rendering has
+/// ink in the top right corner only.
+#[test]
+fn mark_follows_page_rotation() {
+    for rotate in [90, 180, 270] {
+        let input = hand_pdf_with(true, &format!("/Rotate {rotate} "));
+        let signed = sign(&input, Kind::P256);
+        let sigs = signatures(&signed).unwrap();
+        assert!(sigs[0].verifies, "{rotate}: {sigs:?}");
+        if let Some(t) = pdftotext_page1(&signed) {
+            assert!(t.contains(AGENCY), "{rotate}: {t:?}");
+            assert!(t.contains(TIME), "{rotate}: {t:?}");
+        }
+        if tool("pdftoppm") {
+            let dir = tempfile::tempdir().unwrap();
+            let file = write(dir.path(), "signed.pdf", &signed);
+            let o = Command::new("pdftoppm")
+                .args(["-r", "50", "-gray", "-f", "1", "-l", "1", "-singlefile"])
+                .arg(&file)
+                .arg(dir.path().join("page"))
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "pdftoppm: {}", text(&o));
+            let (w, h, pixels) = read_pgm(&std::fs::read(dir.path().join("page.pgm")).unwrap());
+            // The mark: dark pixels in the top twelfth of the shown page, on
+            // the right (the page's own text starts lower, 72 pt in).
+            let dark = |x0: usize, x1: usize, y0: usize, y1: usize| {
+                (y0..y1)
+                    .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                    .filter(|&(x, y)| pixels[y * w + x] < 200)
+                    .count()
+            };
+            assert!(w > h || rotate == 180, "{rotate}: shown {w}x{h}");
+            assert!(dark(w / 2, w, 0, h / 12) > 0, "{rotate}: no mark top right");
+            assert_eq!(dark(0, w / 2, 0, h / 12), 0, "{rotate}: ink top left");
+        }
+    }
+}
+
+/// A binary PGM (P5) from pdftoppm -gray: width, height, pixels.
+fn read_pgm(data: &[u8]) -> (usize, usize, Vec<u8>) {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while !data[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(std::str::from_utf8(&data[start..i]).unwrap().to_owned());
+    }
+    assert_eq!(fields[0], "P5");
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    (w, h, data[i + 1..i + 1 + w * h].to_vec())
 }
