@@ -682,3 +682,22 @@ fn read_pgm(data: &[u8]) -> (usize, usize, Vec<u8>) {
     let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
     (w, h, data[i + 1..i + 1 + w * h].to_vec())
 }
+
+/// Damage anywhere in a signed file: errors or failed checks, never a panic.
+#[test]
+fn damaged_files_never_panic() {
+    let signed = sign(&pdf_writer_pdf(true), Kind::P256);
+    let p = pki(Kind::P256);
+    for at in (0..signed.len()).step_by(37) {
+        for byte in [b'0', b'/', 0xff] {
+            let mut bad = signed.clone();
+            bad[at] = byte;
+            if let Ok(sigs) = signatures(&bad) {
+                assert!(sigs.len() <= 1);
+            }
+            if at % 370 == 0 {
+                let _ = sign_pdf(&bad, &p.key, &p.cert, &[], &mark());
+            }
+        }
+    }
+}
