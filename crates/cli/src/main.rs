@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
+use lienthong_domain::agency::{AgencyName, ShortName};
 use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
 use lienthong_services::{audit, demo, org, people};
 use lienthong_store::{time, Actor, Db};
@@ -65,6 +66,9 @@ enum Command {
     /// The search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// Agencies of the province.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
     /// The provincial certificate authority: agency certificates, revocation, trust.
     #[command(subcommand)]
     Ca(pki::CaCommand),
@@ -123,6 +127,29 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum AgencyCommand {
+    /// Add an agency (the web admin pages do the same, with reorganisations).
+    Add {
+        #[command(flatten)]
+        storage: Storage,
+        /// Its identifier (mã định danh), e.g. 000.00.00.H12.
+        #[arg(long)]
+        code: String,
+        /// provincial_committee, department, service_centre, district, commune, ward or other.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        /// The abbreviation used in document symbols, e.g. SKHCN.
+        #[arg(long)]
+        short_name: String,
+        /// The parent agency's identifier.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum SearchCommand {
     /// Recreate the search index from the database (with the server stopped: one
     /// process writes the index).
@@ -160,6 +187,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_demo(&report);
         }
         Command::User(cmd) => user(cmd).await?,
+        Command::Agency(AgencyCommand::Add {
+            storage,
+            code,
+            kind,
+            name,
+            short_name,
+            parent,
+        }) => {
+            let code = OrgCode::parse(&code).map_err(|e| anyhow::anyhow!("--code: {e}"))?;
+            let new = org::NewAgency {
+                code: code.clone(),
+                kind: kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?,
+                name: AgencyName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?,
+                short_name: ShortName::parse(&short_name)
+                    .map_err(|e| anyhow::anyhow!("--short-name: {e}"))?,
+                parent_id: None,
+                valid_from: time::today(),
+            };
+            let db = storage.open().await?;
+            let parent_id = match parent {
+                Some(p) => {
+                    let p = OrgCode::parse(&p).map_err(|e| anyhow::anyhow!("--parent: {e}"))?;
+                    Some(
+                        org::id_by_code(&db, &p)
+                            .await?
+                            .with_context(|| format!("--parent: no agency {p}"))?,
+                    )
+                }
+                None => None,
+            };
+            let id = org::create(
+                &db,
+                &Actor::system("cli"),
+                org::NewAgency { parent_id, ..new },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("added agency {code} (id {id})");
+        }
         Command::Ca(cmd) => pki::ca(cmd).await?,
         Command::Edxml(cmd) => return pki::edxml(cmd),
         Command::Audit(AuditCommand::Verify(storage)) => {

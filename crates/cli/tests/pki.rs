@@ -311,3 +311,79 @@ fn ca_issues_agency_certificates_that_sign_verifiable_packages() {
         );
     }
 }
+
+#[test]
+fn ca_takes_the_province_and_agency_names_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = path(dir.path());
+    ok(lienthong(&[
+        "agency",
+        "add",
+        "--data",
+        d,
+        "--code",
+        "000.00.00.H12",
+        "--kind",
+        "provincial_committee",
+        "--name",
+        "Ủy ban nhân dân tỉnh Cà Mau",
+        "--short-name",
+        "UBND",
+    ]));
+    ok(lienthong(&[
+        "agency",
+        "add",
+        "--data",
+        d,
+        "--code",
+        "000.00.11.H12",
+        "--kind",
+        "department",
+        "--name",
+        "Sở Khoa học và Công nghệ tỉnh Cà Mau",
+        "--short-name",
+        "SKHCN",
+        "--parent",
+        "000.00.00.H12",
+    ]));
+    let bad = lienthong(&[
+        "agency",
+        "add",
+        "--data",
+        d,
+        "--code",
+        "000.00.12.H12",
+        "--kind",
+        "nope",
+        "--name",
+        "X",
+        "--short-name",
+        "X",
+    ]);
+    assert!(
+        !bad.status.success() && text(&bad).contains("--kind"),
+        "{}",
+        text(&bad)
+    );
+    let init = ok(lienthong(&["ca", "init", "--data", d]));
+    assert!(init.contains("000.00.00.H12"), "{init}");
+    ok(lienthong(&[
+        "ca",
+        "issue",
+        "--data",
+        d,
+        "--org",
+        "000.00.11.H12",
+    ]));
+    let listed = ok(lienthong(&["ca", "list", "--data", d]));
+    assert!(
+        listed.contains("Sở Khoa học và Công nghệ tỉnh Cà Mau"),
+        "{listed}"
+    );
+    let unknown = lienthong(&["ca", "issue", "--data", d, "--org", "000.00.99.H12"]);
+    assert!(
+        !unknown.status.success() && text(&unknown).contains("--name"),
+        "{}",
+        text(&unknown)
+    );
+}
