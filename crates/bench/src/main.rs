@@ -4,6 +4,7 @@
 //! cargo run --release -p lienthong-bench -- dashboard [--out FILE] [--seconds N] [--clients N]
 //! cargo run --release -p lienthong-bench -- generate  [--out FILE] [--agencies N] [--people N]
 //! cargo run --release -p lienthong-bench -- documents [--docs N] [--batch N] [--seconds N] [--clients N]
+//! cargo run --release -p lienthong-bench -- exchange  [--key p256|rsa3072] [--kb N] [--seconds N]
 //! ```
 //!
 //! Every figure in the output is measured in the run that writes it.
@@ -11,6 +12,7 @@
 mod corpus;
 mod dashboard;
 mod documents;
+mod exchange;
 mod generator;
 mod load;
 
@@ -81,6 +83,20 @@ enum Scenario {
         data_dir: Option<PathBuf>,
         /// Where to write the JSON report.
         #[arg(long, default_value = "target/bench/documents.json")]
+        out: PathBuf,
+    },
+    /// Sign and check edXML packages next to `openssl speed` for the same key type.
+    Exchange {
+        /// p256 or rsa3072.
+        #[arg(long, default_value = "p256")]
+        key: String,
+        /// Size of each package's PDF attachment, in KB.
+        #[arg(long, default_value_t = 75)]
+        kb: usize,
+        /// Seconds each measurement runs.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        #[arg(long, default_value = "target/bench/exchange.json")]
         out: PathBuf,
     },
     /// Only generate a province into a fresh SQLite database and time it.
@@ -210,6 +226,24 @@ async fn main() -> anyhow::Result<()> {
             if let Some(d) = &data_dir {
                 println!("database kept in {}", d.display());
             }
+        }
+        Scenario::Exchange {
+            key,
+            kb,
+            seconds,
+            out,
+        } => {
+            let key = match key.as_str() {
+                "p256" => lienthong_pki::KeyKind::P256,
+                "rsa3072" => lienthong_pki::KeyKind::Rsa3072,
+                other => anyhow::bail!("--key: {other:?} is neither p256 nor rsa3072"),
+            };
+            let report = tokio::task::spawn_blocking(move || {
+                exchange::run(exchange::Options { key, kb, seconds })
+            })
+            .await??;
+            write_json(&out, &report)?;
+            exchange::print(&report, &out);
         }
         Scenario::Generate {
             shape,
