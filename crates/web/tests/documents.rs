@@ -132,6 +132,7 @@ async fn api_bad_input_is_refused_at_the_field_and_duplicates_flagged() {
             assert_eq!(res.status(), 422, "{field}");
             let err: Value = res.json().await.unwrap();
             assert_eq!(err["error"]["code"], code, "{field}: {err}");
+            assert_eq!(err["error"]["field"], field, "{field}: {err}");
         }
         let mut missing = base.clone();
         missing.as_object_mut().unwrap().remove("subject");

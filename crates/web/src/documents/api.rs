@@ -143,7 +143,19 @@ async fn register_incoming(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let new = match parsed {
         Some(new) if errors.is_empty() => new,
-        _ => return Err(first_error(&errors)),
+        // The form names the field doc_type; this body names it type.
+        _ => {
+            return Err(match first_error(&errors) {
+                ApiError::Invalid {
+                    field: "doc_type",
+                    code,
+                } => ApiError::Invalid {
+                    field: "type",
+                    code,
+                },
+                other => other,
+            })
+        }
     };
     let registered =
         documents::register_incoming(&state.db, &state.blobs, &who, agency, new).await?;
