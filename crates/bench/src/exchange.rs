@@ -265,6 +265,18 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             per_second: per_s,
             mb_per_second: mb(per_s),
         });
+        let per_s = rate(threads, options.seconds, |_| {
+            signer
+                .trust
+                .verify_signer(&signer.cert, &[], now, &signer.org)?;
+            Ok(())
+        })?;
+        rates.push(Rate {
+            what: "certificate check alone",
+            threads,
+            per_second: per_s,
+            mb_per_second: 0.0,
+        });
     }
     let one_thread_verify = rates
         .iter()
