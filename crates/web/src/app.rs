@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::dashboard::routes())
         .merge(crate::documents::routes())
+        .merge(crate::exchange::routes())
         .merge(crate::search::routes())
         .merge(crate::admin::routes())
         .merge(crate::ops::routes())
