@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use lienthong_domain::agency::{AgencyName, ShortName};
 use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
+use lienthong_services::exchange::KeyStore;
 use lienthong_services::{audit, demo, org, people};
 use lienthong_store::{time, Actor, Db};
 
@@ -312,7 +313,12 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 async fn load_demo(db: &Db, data: &Path) -> anyhow::Result<demo::DemoReport> {
     let report = demo::load(db).await.context("loading the demo province")?;
     let blobs = lienthong_store::BlobStore::filesystem(&data.join("blobs"))?;
-    demo::documents::load(db, &blobs)
+    // Every demo agency signs what it sends: a provincial CA and one
+    // certificate each, made once.
+    let agencies = demo::agencies_for_keys(db).await?;
+    let (keys, _) = KeyStore::ensure_demo(data.join("pki"), &agencies)
+        .context("creating the demo CA and agency certificates")?;
+    demo::documents::load(db, &blobs, &keys)
         .await
         .context("loading the demo documents")?;
     Ok(report)

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod demo;
 pub mod documents;
+pub mod exchange;
 pub mod org;
 pub mod people;
 pub mod search;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use lienthong_search::SearchIndex;
+use lienthong_services::exchange::{self, KeyStore};
 use lienthong_store::{BlobStore, Db};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -48,6 +49,10 @@ pub struct AppState {
     pub blobs: BlobStore,
     /// The search index (derived from the database; one process writes it).
     pub search: Arc<SearchIndex>,
+    /// The exchange's keys and trust anchors (`<data>/pki`).
+    pub keys: KeyStore,
+    /// The client the delivery worker posts packages to peers with.
+    pub http: lienthong_services::exchange::HttpClient,
     pub config: WebConfig,
 }
 
@@ -61,6 +66,8 @@ impl AppState {
             db,
             blobs,
             search,
+            keys: KeyStore::open(data_dir.join("pki")),
+            http: exchange::http_client(),
             config,
         })
     }
@@ -84,6 +91,25 @@ async fn index_queued_documents(state: AppState) {
     }
 }
 
+/// Delivers due exchange packages (the outbox) every second, at once again while
+/// there is more. Any number of processes may run it: rows are claimed in the
+/// database.
+async fn deliver_exchange_packages(state: AppState) {
+    let node = format!(
+        "{}-{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "lienthong".into()),
+        std::process::id()
+    );
+    loop {
+        match exchange::deliver_due(&state.db, &state.keys, &state.http, &node).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "delivering exchange packages failed"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let secure = state.config.secure_cookies;
     let max_body = state.config.max_body_bytes;
@@ -91,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::dashboard::routes())
         .merge(crate::documents::routes())
+        .merge(crate::exchange::routes())
         .merge(crate::search::routes())
         .merge(crate::admin::routes())
         .merge(crate::ops::routes())
@@ -172,6 +199,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let indexer = tokio::spawn(index_queued_documents(state.clone()));
+    let courier = tokio::spawn(deliver_exchange_packages(state.clone()));
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -179,5 +207,6 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     indexer.abort();
+    courier.abort();
     served
 }

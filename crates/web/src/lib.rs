@@ -4,6 +4,7 @@
 //! - `auth/`: sign-in, sign-out, account page, API tokens, `/api/v1/me`
 //! - `dashboard/`: the home page with one panel per role
 //! - `documents/`: the incoming register, registering documents, downloads, API
+//! - `exchange/`: the edXML endpoint, arrived documents, the quarantine
 //! - `search/`: the search box and `/api/v1/search`
 //! - `admin/`: agencies, units, reorganisation, staff, audit log
 //! - `ops/`: `/healthz`, `/metrics`
@@ -15,6 +16,7 @@ mod app;
 mod auth;
 mod dashboard;
 mod documents;
+mod exchange;
 pub mod http;
 pub mod i18n;
 mod ops;

@@ -109,6 +109,17 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/calendar/days", Access::ProvinceAdmin),
     ("POST", "/admin/calendar/days/remove", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
+    // Authenticated by the package's signature, not by a session.
+    ("POST", "/edxml/v1/packages", Access::Public),
+    // Each clerk's own queue and quarantine.
+    ("GET", "/exchange/arrived", Access::SignedIn),
+    ("GET", "/exchange/quarantine", Access::SignedIn),
+    ("GET", "/exchange/arrived/{id}", Access::Member(404)),
+    (
+        "POST",
+        "/exchange/arrived/{id}/{action}",
+        Access::Member(404),
+    ),
 ];
 
 #[test]
@@ -153,6 +164,8 @@ struct Targets {
     document: i64,
     attachment: i64,
     task: i64,
+    /// A package arrived for the department.
+    arrival: i64,
 }
 
 async fn targets(s: &TestServer) -> Targets {
@@ -171,6 +184,19 @@ async fn targets(s: &TestServer) -> Targets {
         document,
         attachment,
         task,
+        arrival: department_arrival(s).await,
+    }
+}
+
+/// A package from SYT arrived for the department (the same one on every call).
+async fn department_arrival(s: &TestServer) -> i64 {
+    let xml = signed_package(s, SYT, SKHCN, 7001);
+    match lienthong_services::exchange::receive(&s.db().await, &keys(s), &xml)
+        .await
+        .unwrap()
+    {
+        lienthong_services::exchange::Receipt::Arrived { inbox_ids, .. } => inbox_ids[0],
+        other => panic!("{other:?}"),
     }
 }
 
@@ -217,6 +243,8 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.document
     } else if template.contains("tasks/{id}") {
         t.task
+    } else if template.starts_with("/exchange/arrived/{id}") {
+        t.arrival
     } else {
         t.agency
     };

@@ -52,7 +52,11 @@ fn title(text: &str) -> String {
 }
 
 /// Adds the demo documents if the department has no document yet; returns how many.
-pub async fn load(db: &Db, blobs: &BlobStore) -> Result<usize, ServiceError> {
+pub async fn load(
+    db: &Db,
+    blobs: &BlobStore,
+    keys: &crate::exchange::KeyStore,
+) -> Result<usize, ServiceError> {
     let clerk = who(db, "vanthu.skhcn").await?;
     let leader = who(db, "giamdoc.skhcn").await?;
     let head = who(db, "truongphong.skhcn").await?;
@@ -168,7 +172,7 @@ pub async fn load(db: &Db, blobs: &BlobStore) -> Result<usize, ServiceError> {
     )
     .await?;
     outgoing::approve(db, &leader, reply, Decision::Accept { approver_id: None }).await?;
-    outgoing::issue(db, &clerk, reply).await?;
+    outgoing::issue(db, blobs, keys, &clerk, reply).await?;
     workflow::complete(
         db,
         &specialist,

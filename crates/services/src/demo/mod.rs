@@ -122,6 +122,29 @@ pub async fn load(db: &Db) -> Result<DemoReport, ServiceError> {
     report(db, true).await
 }
 
+/// Every agency in force today, the province's People's Committee first: what
+/// [`crate::exchange::KeyStore::ensure_demo`] gives a certificate to.
+pub async fn agencies_for_keys(db: &Db) -> Result<Vec<(OrgCode, String)>, ServiceError> {
+    let today = time::date(time::today());
+    let rows = sqlx::query(
+        "SELECT a.code, (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $1
+                         ORDER BY v.valid_from DESC LIMIT 1)
+         FROM agencies a WHERE a.valid_from <= $1 AND (a.valid_to IS NULL OR a.valid_to > $1)
+         ORDER BY CASE WHEN a.code = $2 THEN 0 ELSE 1 END, a.code",
+    )
+    .bind(&today)
+    .bind(COMMITTEE_CODE)
+    .fetch_all(db.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let code = OrgCode::parse(&r.try_get::<String, _>(0)?)
+            .map_err(|e| ServiceError::invalid("code", e))?;
+        out.push((code, r.try_get::<Option<String>, _>(1)?.unwrap_or_default()));
+    }
+    Ok(out)
+}
+
 async fn already_loaded(db: &Db) -> Result<bool, ServiceError> {
     let code = OrgCode::parse(COMMITTEE_CODE).map_err(|e| ServiceError::invalid("code", e))?;
     Ok(org::id_by_code(db, &code).await?.is_some()

@@ -4,11 +4,11 @@
 //! Every use case takes the person acting (`Principal`) and checks their role and
 //! agency itself, so pages and the API share one set of rules.
 
-mod attachments;
+pub(crate) mod attachments;
 pub mod import;
 pub mod outgoing;
 mod queries;
-mod register;
+pub(crate) mod register;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

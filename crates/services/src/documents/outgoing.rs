@@ -18,6 +18,7 @@ use sqlx::Row;
 use super::attachments::{self, Upload};
 use super::register::{add_event, next_number};
 use crate::auth::Principal;
+use crate::exchange::KeyStore;
 use crate::ServiceError;
 
 /// A recipient (nơi nhận): an agency of the province, or one outside it by name.
@@ -391,8 +392,17 @@ pub async fn approve(
     tx.commit().await.map_err(Into::into)
 }
 
-/// The clerk issues an approved document: number, symbol and date in one step.
-pub async fn issue(db: &Db, who: &Principal, id: i64) -> Result<Issued, ServiceError> {
+/// The clerk issues an approved document: number, symbol and date in one step,
+/// and, in the same transaction, one signed edXML package per recipient agency
+/// with a code in the exchange outbox (see [`crate::exchange`]): a crash leaves
+/// either the issued document with its packages, or neither.
+pub async fn issue(
+    db: &Db,
+    blobs: &BlobStore,
+    keys: &KeyStore,
+    who: &Principal,
+    id: i64,
+) -> Result<Issued, ServiceError> {
     let mut tx = db.write().await?;
     let d = draft(&mut tx, id).await?;
     if !access::has_role_in(&who.memberships(), d.agency_id, Role::Clerk) {
@@ -443,6 +453,7 @@ pub async fn issue(db: &Db, who: &Principal, id: i64) -> Result<Issued, ServiceE
     crate::search::enqueue(&mut tx, id).await?;
     tx.audit(&who.actor(), "document.issue", "document", id, detail)
         .await?;
+    crate::exchange::send_issued(&mut tx, blobs, keys, who, id).await?;
     tx.commit().await?;
     Ok(Issued {
         id,

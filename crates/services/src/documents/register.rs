@@ -201,6 +201,18 @@ pub async fn register_incoming(
     if !access::has_role_in(&who.memberships(), agency_id, Role::Clerk) {
         return Err(ServiceError::Forbidden);
     }
+    check_dates(&new)?;
+    // Blobs first: a crash after this leaves only unreferenced blobs (swept later),
+    // never a row pointing at a missing file.
+    let files = attachments::store_all(blobs, &new.attachments).await?;
+    let mut tx = db.write().await?;
+    let registered = register_in(&mut tx, who, agency_id, &new, &files).await?;
+    tx.commit().await?;
+    Ok(registered)
+}
+
+/// Checks the dates of a registration (before anything is stored).
+pub(crate) fn check_dates(new: &NewIncoming) -> Result<(), ServiceError> {
     if let Some(due) = new.due_on {
         if due < new.issued_on {
             return Err(ServiceError::Invalid {
@@ -215,15 +227,23 @@ pub async fn register_incoming(
             code: "error.arrival_before_issue",
         });
     }
-    // Blobs first: a crash after this leaves only unreferenced blobs (swept later),
-    // never a row pointing at a missing file.
-    let files = attachments::store_all(blobs, &new.attachments).await?;
+    Ok(())
+}
+
+/// Registers in the caller's transaction, attachments already stored: the
+/// register, the duplicate check, the number, the row and its audit entry. The
+/// caller has checked the clerk's role and the dates.
+pub(crate) async fn register_in(
+    tx: &mut WriteTx,
+    who: &Principal,
+    agency_id: i64,
+    new: &NewIncoming,
+    files: &[attachments::Stored],
+) -> Result<Registered, ServiceError> {
     let classified = new.classification.is_classified();
     let symbol_folded = new.symbol.folded();
     let issuer_key = new.issuer.key();
-
-    let mut tx = db.write().await?;
-    ensure_default_registers(&mut tx, agency_id, Direction::Incoming).await?;
+    ensure_default_registers(tx, agency_id, Direction::Incoming).await?;
     let register_id = match new.register_id {
         Some(id) => id,
         None => {
@@ -269,10 +289,10 @@ pub async fn register_incoming(
 
     let item = ToInsert {
         register_id,
-        new: &new,
-        files: &files,
+        new,
+        files,
     };
-    let (registered, detail) = insert_numbered(&mut tx, who, agency_id, &[item], false)
+    let (registered, detail) = insert_numbered(tx, who, agency_id, &[item], false)
         .await?
         .pop()
         .ok_or(ServiceError::Conflict("registration wrote nothing"))?;
@@ -295,7 +315,6 @@ pub async fn register_incoming(
         audited,
     )
     .await?;
-    tx.commit().await?;
     Ok(registered)
 }
 

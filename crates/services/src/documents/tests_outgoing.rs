@@ -13,6 +13,11 @@ fn blobs() -> (tempfile::TempDir, BlobStore) {
     (dir, b)
 }
 
+/// A key store with no keys: documents to recipients without a code need none.
+fn no_keys() -> crate::exchange::KeyStore {
+    crate::exchange::KeyStore::open("/nonexistent/lienthong-pki")
+}
+
 fn draft_of(
     doc_type: DocumentType,
     legal: bool,
@@ -109,10 +114,10 @@ async fn issuing_numbers_each_series_and_builds_the_nd30_symbol() {
             ),
         )
         .await;
-        let ia = issue(db, &clerk, a).await.unwrap();
-        let ib = issue(db, &clerk, b).await.unwrap();
-        let ic = issue(db, &clerk, c).await.unwrap();
-        let is = issue(db, &clerk, s).await.unwrap();
+        let ia = issue(db, &blobs, &no_keys(), &clerk, a).await.unwrap();
+        let ib = issue(db, &blobs, &no_keys(), &clerk, b).await.unwrap();
+        let ic = issue(db, &blobs, &no_keys(), &clerk, c).await.unwrap();
+        let is = issue(db, &blobs, &no_keys(), &clerk, s).await.unwrap();
         assert_eq!(
             (ia.number, ia.symbol.as_str()),
             (1, "1/QĐ-SKHCN"),
@@ -133,7 +138,7 @@ async fn issuing_numbers_each_series_and_builds_the_nd30_symbol() {
         assert_eq!(ia.issued_on, time::date(time::today()));
         assert!(
             matches!(
-                issue(db, &clerk, a).await,
+                issue(db, &blobs, &no_keys(), &clerk, a).await,
                 Err(ServiceError::Invalid {
                     field: "status",
                     ..
@@ -247,7 +252,7 @@ async fn a_returned_draft_goes_back_round_and_only_the_right_people_act() {
         .unwrap();
         assert!(
             matches!(
-                issue(db, &clerk, id).await,
+                issue(db, &blobs, &no_keys(), &clerk, id).await,
                 Err(ServiceError::Invalid {
                     field: "status",
                     ..
@@ -300,13 +305,13 @@ async fn a_returned_draft_goes_back_round_and_only_the_right_people_act() {
             .any(|(d, _, _)| *d == id));
         assert!(
             matches!(
-                issue(db, &specialist, id).await,
+                issue(db, &blobs, &no_keys(), &specialist, id).await,
                 Err(ServiceError::Forbidden)
             ),
             "only a clerk issues"
         );
         assert!(clerk.positions.iter().any(|p| p.role == Role::Clerk));
-        issue(db, &clerk, id).await.unwrap();
+        issue(db, &blobs, &no_keys(), &clerk, id).await.unwrap();
     }
 }
 
@@ -348,8 +353,10 @@ async fn concurrent_issuing_gives_gapless_numbers_and_a_crash_burns_none() {
         }
         let mut tasks = Vec::new();
         for id in ids {
-            let (db, clerk) = (db.clone(), clerk.clone());
-            tasks.push(tokio::spawn(async move { issue(&db, &clerk, id).await }));
+            let (db, clerk, blobs) = (db.clone(), clerk.clone(), blobs.clone());
+            tasks.push(tokio::spawn(async move {
+                issue(&db, &blobs, &no_keys(), &clerk, id).await
+            }));
         }
         let mut numbers = Vec::new();
         for task in tasks {

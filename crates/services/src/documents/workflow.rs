@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use lienthong_domain::access;
 use lienthong_domain::calendar::WorkingCalendar;
 use lienthong_domain::Role;
+use lienthong_edxml::StatusCode;
 use lienthong_store::{time, Db, WriteTx};
 use serde::Serialize;
 use serde_json::json;
@@ -336,6 +337,8 @@ pub async fn assign(
     let detail = json!({"instruction": instruction, "lead": a.lead, "coordinate": a.coordinate, "inform": a.inform,
                         "deadline": a.deadline.map(time::date), "tasks": ids});
     add_event(&mut tx, document_id, who, "assigned", &detail).await?;
+    // A document that arrived by exchange: its sender hears it is assigned (04).
+    crate::exchange::report(&mut tx, who, document_id, StatusCode::Assigned).await?;
     tx.audit(
         &who.actor(),
         "document.assign",
@@ -508,6 +511,7 @@ pub async fn record_progress(
     add_event(&mut tx, t.document_id, who, "progress", &detail).await?;
     if t.role == "lead" {
         set_status(&mut tx, t.document_id, "in_progress").await?;
+        crate::exchange::report(&mut tx, who, t.document_id, StatusCode::Processing).await?;
     }
     if !names.is_empty() {
         crate::search::enqueue(&mut tx, t.document_id).await?;
@@ -645,6 +649,7 @@ pub async fn complete(
             .await?;
         if open_leads <= 1 {
             set_status(&mut tx, t.document_id, "done").await?;
+            crate::exchange::report(&mut tx, who, t.document_id, StatusCode::Finished).await?;
         }
     }
     let detail = json!({"task": task_id, "result": result, "reply": reply});

@@ -157,7 +157,9 @@ pub async fn on_document(
                 .await
                 .map(|_| "actions.approved")
         }
-        "issue" => outgoing::issue(db, who, id).await.map(|_| "actions.issued"),
+        "issue" => outgoing::issue(db, &state.blobs, &state.keys, who, id)
+            .await
+            .map(|_| "actions.issued"),
         _ => Err(ServiceError::NotFound),
     }
 }

@@ -2,7 +2,7 @@
 //! its attachments, a document's page and timeline, downloads, and the JSON API
 //! for the same actions. The rules live in `lienthong_services::documents`.
 
-mod actions;
+pub(crate) mod actions;
 mod api;
 mod input;
 mod outgoing;

@@ -10,6 +10,7 @@ use lienthong_domain::Role;
 use lienthong_services::documents::outgoing::{self, Recipient};
 use lienthong_services::documents::workflow::{self, Task};
 use lienthong_services::documents::{self, Document, Event};
+use lienthong_services::exchange::{self, Delivery, StatusEntry};
 use lienthong_services::{org, people, ServiceError};
 use lienthong_store::time;
 use serde::Deserialize;
@@ -58,6 +59,27 @@ pub struct DocumentPage {
     can_approve: bool,
     can_issue: bool,
     recipients: Vec<Recipient>,
+    /// Of an issued document sent by exchange: per recipient, delivery and statuses.
+    deliveries: Vec<DeliveryView>,
+}
+
+/// One recipient's delivery, with the message keys of its state and statuses.
+pub struct DeliveryView {
+    pub d: Delivery,
+    pub state_key: String,
+    pub statuses: Vec<(StatusEntry, String)>,
+}
+
+fn delivery_view(d: Delivery) -> DeliveryView {
+    DeliveryView {
+        state_key: format!("exchange.delivery_{}", d.state),
+        statuses: d
+            .statuses
+            .iter()
+            .map(|s| (s.clone(), format!("exchange.status_{}", s.code)))
+            .collect(),
+        d,
+    }
 }
 
 fn choice(value: String, label: String) -> Choice {
@@ -199,6 +221,15 @@ pub async fn document_view(
             Vec::new()
         } else {
             outgoing::recipients(&state.db, id).await?
+        },
+        deliveries: if incoming || status != "issued" {
+            Vec::new()
+        } else {
+            exchange::deliveries(&state.db, who, id)
+                .await?
+                .into_iter()
+                .map(delivery_view)
+                .collect()
         },
         d,
     })

@@ -14,6 +14,8 @@ use reqwest::redirect::Policy;
 pub struct TestServer {
     pub base: String,
     pub backend: &'static str,
+    /// The server's data folder (blobs, search index, `pki/`).
+    pub data: std::path::PathBuf,
     url: String,
     schema: Option<String>,
 }
@@ -95,6 +97,7 @@ async fn start(
     TestServer {
         base,
         backend,
+        data: dir.join(backend),
         url,
         schema,
     }
@@ -223,4 +226,81 @@ pub fn pdf_saying(text: &str) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+pub const SKHCN: &str = "000.00.08.H62";
+pub const SYT: &str = "000.00.07.H62";
+
+/// The server's key store, with a CA and certificates for SKHCN, SYT and the
+/// People's Committee (made on first use; the server reads them from disk).
+pub fn keys(s: &TestServer) -> lienthong_services::exchange::KeyStore {
+    use lienthong_domain::OrgCode;
+    // Tests of one binary run in parallel: one of them creates the CA.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+    let code = |c: &str| OrgCode::parse(c).unwrap();
+    lienthong_services::exchange::KeyStore::ensure_demo(
+        s.data.join("pki"),
+        &[
+            (
+                code("000.00.00.H62"),
+                "Ủy ban nhân dân tỉnh Vĩnh Long".into(),
+            ),
+            (code(SKHCN), "Sở Khoa học và Công nghệ".into()),
+            (code(SYT), "Sở Y tế".into()),
+        ],
+    )
+    .unwrap()
+    .0
+}
+
+/// A signed edXML package from `from` to `to` numbered `number`, as a peer sends it.
+pub fn signed_package(s: &TestServer, from: &str, to: &str, number: u32) -> Vec<u8> {
+    use lienthong_domain::OrgCode;
+    use lienthong_edxml::*;
+    let code = |c: &str| OrgCode::parse(c).unwrap();
+    let date = lienthong_store::time::today();
+    let package = Package {
+        header: MessageHeader {
+            from: Organization::new(code(from), "Cơ quan gửi"),
+            to: vec![Organization::new(code(to), "Cơ quan nhận")],
+            document_id: Some(DocumentId {
+                organ_id: code(from),
+                date,
+                code: format!("{number}/GUI-VP"),
+            }),
+            code: Code {
+                number: number.to_string(),
+                notation: "GUI-VP".into(),
+            },
+            promulgation: PromulgationInfo {
+                place: "Vĩnh Long".into(),
+                date,
+            },
+            document_type: DocumentType {
+                kind: "2".into(),
+                detail: None,
+                name: "Công văn".into(),
+            },
+            subject: format!("Về việc thử liên thông số {number}"),
+            content: None,
+            signer: SignerInfo::default(),
+            due_date: None,
+            to_places: vec![],
+            other: OtherInfo::default(),
+            steering_type: None,
+            response_for: vec![],
+        },
+        traces: vec![],
+        business: None,
+        attachments: vec![Attachment {
+            content_id: "cid:1".into(),
+            content_type: "application/pdf".into(),
+            description: None,
+            name: "van-ban.pdf".into(),
+            bytes: b"%PDF-1.4\n%%EOF\n".to_vec(),
+        }],
+    };
+    let signer = keys(s).signer(&code(from)).unwrap();
+    sign(&package.to_xml().unwrap(), &signer.key, &signer.cert).unwrap()
 }

@@ -1,0 +1,201 @@
+//! The keys and certificates of the exchange, on disk under `<data>/pki/`:
+//!
+//! | path                          | content                                            |
+//! |-------------------------------|----------------------------------------------------|
+//! | `ca/`                         | our provincial CA (CA tỉnh), a `lienthong-pki` CA folder; its `crl.pem` is published |
+//! | `agencies/<ORGCODE>.pem`/`.key` | the signing certificate and key (chứng thư số, khóa bí mật) of each agency on this instance, as `Issued::write` leaves them |
+//! | `trust/*.pem`, `trust/*.crl`  | extra trust anchors (a national CA, another province's CA) and their CRLs |
+//!
+//! Files are read on each use, so a certificate issued or revoked with the CLI is
+//! seen without a restart; they are small and read in microseconds.
+
+use std::path::{Path, PathBuf};
+
+use lienthong_domain::OrgCode;
+use lienthong_pki::openssl::pkey::{PKey, Private};
+use lienthong_pki::openssl::x509::X509;
+use lienthong_pki::{Ca, CaOptions, IssueRequest, KeyKind, TrustStore};
+
+/// Why keys could not be read or made.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: not a PEM key or certificate: {source}", path.display())]
+    Pem {
+        path: PathBuf,
+        #[source]
+        source: lienthong_pki::openssl::error::ErrorStack,
+    },
+    #[error("the provincial CA: {0}")]
+    Ca(#[from] lienthong_pki::CaError),
+    #[error("the trust store: {0}")]
+    Trust(#[from] lienthong_pki::TrustStoreError),
+}
+
+/// What an agency signs with: its key, its certificate, and the chain above it.
+pub struct Signer {
+    pub key: PKey<Private>,
+    pub cert: X509,
+    pub chain: Vec<X509>,
+}
+
+/// The `<data>/pki/` folder.
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    dir: PathBuf,
+}
+
+impl KeyStore {
+    /// Opens the folder; nothing needs to exist yet (an instance without keys
+    /// issues documents without sending them, and refuses every package).
+    pub fn open(dir: impl AsRef<Path>) -> KeyStore {
+        KeyStore {
+            dir: dir.as_ref().to_owned(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn ca_dir(&self) -> PathBuf {
+        self.dir.join("ca")
+    }
+
+    pub fn agencies_dir(&self) -> PathBuf {
+        self.dir.join("agencies")
+    }
+
+    pub fn trust_dir(&self) -> PathBuf {
+        self.dir.join("trust")
+    }
+
+    /// The signing key, certificate and chain of an agency of this instance, or
+    /// `None` when it has none (or its files cannot be read, which is logged).
+    pub fn signer(&self, org: &OrgCode) -> Option<Signer> {
+        match self.read_signer(org) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(agency = %org, error = %e, "cannot read the agency's signing key");
+                None
+            }
+        }
+    }
+
+    fn read_signer(&self, org: &OrgCode) -> Result<Option<Signer>, KeyError> {
+        let dir = self.agencies_dir();
+        let (cert_path, key_path) = (
+            dir.join(format!("{org}.pem")),
+            dir.join(format!("{org}.key")),
+        );
+        if !cert_path.exists() || !key_path.exists() {
+            return Ok(None);
+        }
+        let cert = X509::from_pem(&read(&cert_path)?).map_err(|source| KeyError::Pem {
+            path: cert_path.clone(),
+            source,
+        })?;
+        let key =
+            PKey::private_key_from_pem(&read(&key_path)?).map_err(|source| KeyError::Pem {
+                path: key_path.clone(),
+                source,
+            })?;
+        let chain_path = dir.join("chain.pem");
+        let chain = if chain_path.exists() {
+            X509::stack_from_pem(&read(&chain_path)?).map_err(|source| KeyError::Pem {
+                path: chain_path,
+                source,
+            })?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(Signer { key, cert, chain }))
+    }
+
+    /// Our CA with its CRL, plus every anchor and CRL in `trust/`.
+    pub fn trust(&self) -> Result<TrustStore, KeyError> {
+        let mut store = TrustStore::from_ca_dir(self.ca_dir())?;
+        let trust = self.trust_dir();
+        if trust.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(&trust)
+                .map_err(|source| KeyError::Io {
+                    path: trust.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for path in entries {
+                match path.extension().and_then(|e| e.to_str()) {
+                    Some("pem") => {
+                        store.import_anchor(&read(&path)?)?;
+                    }
+                    Some("crl") => store.import_crl(&read(&path)?)?,
+                    _ => {}
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    /// For the demo and tests: creates the CA if missing (named after the
+    /// province: the first agency listed, its People's Committee) and issues a certificate to every listed
+    /// agency that has none. Returns how many were issued.
+    pub fn ensure_demo(
+        dir: impl AsRef<Path>,
+        agencies: &[(OrgCode, String)],
+    ) -> Result<(KeyStore, usize), KeyError> {
+        let keys = KeyStore::open(dir);
+        std::fs::create_dir_all(&keys.dir).map_err(|source| KeyError::Io {
+            path: keys.dir.clone(),
+            source,
+        })?;
+        let ca_dir = keys.ca_dir();
+        let mut ca = if ca_dir.join(lienthong_pki::ca::CA_CERT).exists() {
+            Ca::open(&ca_dir)?
+        } else {
+            let Some((province, _)) = agencies.first() else {
+                return Ok((keys, 0));
+            };
+            Ca::init(
+                &ca_dir,
+                &CaOptions {
+                    name: format!("CA tỉnh {}", province.level1()),
+                    province_code: province.clone(),
+                    key: KeyKind::P256,
+                    valid_years: 10,
+                    crl_url: None,
+                },
+            )?
+        };
+        let mut issued = 0;
+        for (code, name) in agencies {
+            if keys.agencies_dir().join(format!("{code}.pem")).exists() {
+                continue;
+            }
+            // Certificate names are at most 64 characters.
+            let name: String = name.chars().take(64).collect();
+            let cert = ca.issue(&IssueRequest {
+                org: code.clone(),
+                name,
+                key: KeyKind::P256,
+                valid_days: 365 * 2,
+            })?;
+            cert.write(keys.agencies_dir())?;
+            issued += 1;
+        }
+        Ok((keys, issued))
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}

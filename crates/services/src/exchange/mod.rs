@@ -1,0 +1,132 @@
+//! Exchange (liên thông văn bản): outgoing documents travel as signed gói tin edXML
+//! (edXML packages) to the agencies they are addressed to, and gói tin trạng thái
+//! (status packages) come back saying what the receiver did with them.
+//!
+//! - [`keys`]: the CA, the agencies' signing keys and the trust anchors on disk.
+//! - Sending: issuing a document (`documents::outgoing::issue`) writes one signed
+//!   package per recipient agency that has a code into the outbox, in the issuing
+//!   transaction. [`deliver_due`] (the delivery worker) delivers them: directly to
+//!   an agency of this instance, or over HTTP to the peer system found in the peer
+//!   directory, retrying with backoff until delivered.
+//! - Receiving: [`receive`] checks a package (size, XML, signature, certificate,
+//!   recipient), files it as arrived (or records a status), and queues status 01
+//!   back; an invalid package is quarantined with its reason and answered with a
+//!   status 02 when the sender can be told.
+//! - Arrivals: the clerk registers an arrived package ([`register_arrival`], status
+//!   03) or refuses it ([`refuse_arrival`], status 02); assigning, progress and
+//!   completion on the registered document then queue 04, 05 and 06.
+//! - The sender's view: [`deliveries`], per recipient, state and statuses.
+//!
+//! Status packages are written unsigned into the outbox and signed by the worker
+//! before the first attempt (then kept, so retries send the same bytes): the
+//! workflow steps that queue them need no access to keys.
+
+mod arrivals;
+pub mod keys;
+mod outbox;
+mod package;
+mod receive;
+#[cfg(test)]
+mod tests;
+mod timeline;
+
+use lienthong_domain::OrgCode;
+use lienthong_store::{time, WriteTx};
+use sqlx::Row;
+
+use crate::ServiceError;
+
+pub use arrivals::{
+    arrival, arrivals, quarantine, refuse_arrival, register_arrival, Arrival, ArrivalAttachment,
+    Overrides, QuarantineEntry,
+};
+pub use keys::{KeyError, KeyStore, Signer};
+pub use outbox::{add_peer, deliver_due, peers, Peer, CLAIM_BATCH};
+pub use receive::{receive, Receipt, MAX_PACKAGE_BYTES};
+pub use timeline::{deliveries, Delivery, StatusEntry};
+
+pub(crate) use outbox::report;
+
+/// The HTTP client the delivery worker posts with (re-exported so that callers
+/// need not depend on reqwest themselves).
+pub type HttpClient = reqwest::Client;
+
+/// A client for the delivery worker: no cookies, a connect timeout, our name.
+pub fn http_client() -> HttpClient {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("lienthong/", env!("CARGO_PKG_VERSION"), " edXML"))
+        .build()
+        .unwrap_or_default()
+}
+pub(crate) use package::send_issued;
+
+/// An agency of this instance as the exchange names it.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalAgency {
+    pub id: i64,
+    pub code: OrgCode,
+    pub name: String,
+}
+
+/// The agency of this instance with that code, in force today.
+pub(crate) async fn local_agency(
+    conn: &mut sqlx::AnyConnection,
+    code: &str,
+) -> Result<Option<LocalAgency>, ServiceError> {
+    let today = time::date(time::today());
+    let row = sqlx::query(
+        "SELECT a.id, a.code,
+                (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
+                 ORDER BY v.valid_from DESC LIMIT 1)
+         FROM agencies a WHERE a.code = $1 AND a.valid_from <= $2 AND (a.valid_to IS NULL OR a.valid_to > $2)",
+    )
+    .bind(code)
+    .bind(&today)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| to_local(&r)).transpose()
+}
+
+/// The agency of this instance with that id (whatever its dates).
+pub(crate) async fn agency_by_id(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+) -> Result<LocalAgency, ServiceError> {
+    let today = time::date(time::today());
+    let row = sqlx::query(
+        "SELECT a.id, a.code,
+                (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
+                 ORDER BY v.valid_from DESC LIMIT 1)
+         FROM agencies a WHERE a.id = $1",
+    )
+    .bind(id)
+    .bind(&today)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ServiceError::NotFound)?;
+    to_local(&row)
+}
+
+fn to_local(r: &sqlx::any::AnyRow) -> Result<LocalAgency, ServiceError> {
+    let code: String = r.try_get(1)?;
+    Ok(LocalAgency {
+        id: r.try_get(0)?,
+        code: OrgCode::parse(&code).map_err(|e| ServiceError::invalid("code", e))?,
+        name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+    })
+}
+
+/// The province's own agency (its People's Committee, `000.00.00.Xdd`): it speaks
+/// for the instance when a package names no agency of ours.
+pub(crate) async fn province_agency(tx: &mut WriteTx) -> Result<Option<LocalAgency>, ServiceError> {
+    let row = sqlx::query(
+        "SELECT code FROM agencies WHERE code LIKE '000.00.00.%' AND valid_to IS NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    match row {
+        Some(r) => local_agency(tx.conn(), &r.try_get::<String, _>(0)?).await,
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,502 @@
+//! Receiving a package (tiếp nhận gói tin): from a peer over HTTP, or from the
+//! delivery worker for an agency of this instance. Nothing received is dropped:
+//! a valid document lands in the arrived queue, a valid status on the sender's
+//! timeline, anything else in quarantine with the exact reason.
+
+use chrono::{DateTime, Utc};
+use lienthong_domain::OrgCode;
+use lienthong_edxml::{
+    DocumentId, EdxmlError, Limits, Package, StatusCode, StatusPackage, Verified,
+};
+use lienthong_store::{time, Actor, BlobId, Db, WriteTx};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::outbox::{queue_status, route, NewStatus};
+use super::package::urgency_of;
+use super::{local_agency, province_agency, KeyStore, LocalAgency};
+use crate::ServiceError;
+
+/// The largest package accepted, attachments included.
+pub const MAX_PACKAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Of a package refused for its size, this much is kept in quarantine.
+const KEPT_OF_OVERSIZED: usize = 64 * 1024;
+
+/// The answer to a package. Receiving the same package again gives the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Receipt {
+    /// A document package, filed for each of our agencies it is addressed to.
+    Arrived {
+        document_id: String,
+        inbox_ids: Vec<i64>,
+    },
+    /// A status package about a document we sent.
+    Status { status_id: i64, code: String },
+    /// Refused and kept in quarantine.
+    Quarantined { quarantine_id: i64, reason: String },
+}
+
+/// Why a package is refused, with what is known of it for the status 02.
+struct Refusal {
+    reason: String,
+    /// Set when the package parsed as a document: whom to tell, about what.
+    package: Option<Package>,
+    /// Our agency it was addressed to, if any (whose clerk sees the quarantine).
+    recipient: Option<LocalAgency>,
+    from_code: Option<String>,
+}
+
+impl Refusal {
+    fn bare(reason: impl ToString) -> Self {
+        Refusal {
+            reason: reason.to_string(),
+            package: None,
+            recipient: None,
+            from_code: None,
+        }
+    }
+}
+
+/// Receives one package (document or status): checks it, files it, answers.
+pub async fn receive(db: &Db, keys: &KeyStore, bytes: &[u8]) -> Result<Receipt, ServiceError> {
+    receive_at(db, keys, bytes, Utc::now()).await
+}
+
+/// [`receive`] as of `at`, the time certificates are checked for.
+pub(crate) async fn receive_at(
+    db: &Db,
+    keys: &KeyStore,
+    bytes: &[u8],
+    at: DateTime<Utc>,
+) -> Result<Receipt, ServiceError> {
+    let sha256 = BlobId::of(bytes).as_str().to_owned();
+    // The same bytes refused before: the same answer, nothing new queued.
+    if let Some(r) = sqlx::query("SELECT id, reason FROM exchange_quarantine WHERE sha256 = $1")
+        .bind(&sha256)
+        .fetch_optional(db.pool())
+        .await?
+    {
+        return Ok(Receipt::Quarantined {
+            quarantine_id: r.try_get(0)?,
+            reason: r.try_get(1)?,
+        });
+    }
+    if bytes.len() > MAX_PACKAGE_BYTES {
+        let reason = EdxmlError::TooLarge {
+            max: MAX_PACKAGE_BYTES,
+            found: bytes.len(),
+        };
+        return quarantine(
+            db,
+            &bytes[..KEPT_OF_OVERSIZED],
+            &sha256,
+            Refusal::bare(reason),
+        )
+        .await;
+    }
+    let limits = Limits {
+        max_input_bytes: MAX_PACKAGE_BYTES,
+        ..Limits::default()
+    };
+    match Package::parse(bytes, &limits) {
+        Ok(package) => match check_document(db, keys, bytes, package, at).await? {
+            Ok((package, recipients)) => file_document(db, bytes, package, recipients).await,
+            Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+        },
+        Err(EdxmlError::Missing { element }) if element == "edXMLHeader/MessageHeader" => {
+            match StatusPackage::parse(bytes, &limits) {
+                Ok(status) => match check_status(db, keys, bytes, &status, at).await? {
+                    Ok(outgoing) => file_status(db, status, outgoing).await,
+                    Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                },
+                Err(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+            }
+        }
+        Err(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+    }
+}
+
+/// The signature and the signer's certificate, for the agency `from`.
+fn check_signer(
+    keys: &KeyStore,
+    bytes: &[u8],
+    from: &OrgCode,
+    at: DateTime<Utc>,
+) -> Result<(), String> {
+    let Verified {
+        certificate,
+        certificates,
+        ..
+    } = lienthong_edxml::verify(bytes).map_err(|e| format!("signature: {e}"))?;
+    let trust = keys
+        .trust()
+        .map_err(|e| format!("the receiving system cannot check certificates: {e}"))?;
+    let chain: Vec<_> = certificates
+        .into_iter()
+        .filter(|c| c.to_der().ok() != certificate.to_der().ok())
+        .collect();
+    trust
+        .verify_signer(&certificate, &chain, at, from)
+        .map_err(|e| format!("certificate: {e}"))
+}
+
+type Checked<T> = Result<Result<T, Refusal>, ServiceError>;
+
+async fn check_document(
+    db: &Db,
+    keys: &KeyStore,
+    bytes: &[u8],
+    package: Package,
+    at: DateTime<Utc>,
+) -> Checked<(Package, Vec<LocalAgency>)> {
+    let mut conn = db.pool().acquire().await?;
+    let mut recipients = Vec::new();
+    for to in &package.header.to {
+        if let Some(a) = local_agency(&mut conn, to.organ_id.as_str()).await? {
+            recipients.push(a);
+        }
+    }
+    drop(conn);
+    let from = package.header.from.organ_id.clone();
+    let refuse = |reason: String, package: Package, recipients: &[LocalAgency]| Refusal {
+        reason,
+        recipient: recipients.first().cloned(),
+        from_code: Some(from.to_string()),
+        package: Some(package),
+    };
+    if let Err(reason) = check_signer(keys, bytes, &from, at) {
+        return Ok(Err(refuse(reason, package, &recipients)));
+    }
+    if recipients.is_empty() {
+        let to: Vec<String> = package
+            .header
+            .to
+            .iter()
+            .map(|t| t.organ_id.to_string())
+            .collect();
+        let reason = format!(
+            "none of the receiving agencies ({}) is served by this system",
+            to.join(", ")
+        );
+        return Ok(Err(refuse(reason, package, &recipients)));
+    }
+    Ok(Ok((package, recipients)))
+}
+
+/// The DocumentId of a package: as sent, or built from its parts when absent.
+fn document_id_of(p: &Package) -> DocumentId {
+    p.header.document_id.clone().unwrap_or_else(|| DocumentId {
+        organ_id: p.header.from.organ_id.clone(),
+        date: p.header.promulgation.date,
+        code: p.header.code.to_string(),
+    })
+}
+
+async fn file_document(
+    db: &Db,
+    bytes: &[u8],
+    package: Package,
+    recipients: Vec<LocalAgency>,
+) -> Result<Receipt, ServiceError> {
+    let h = &package.header;
+    let doc_id = document_id_of(&package).to_string();
+    let actor = Actor::system("edxml");
+    let now = time::now();
+    let mut tx = db.write().await?;
+    let mut ids = Vec::new();
+    for to in &recipients {
+        let inserted = sqlx::query(
+            "INSERT INTO exchange_inbox (recipient_agency_id, edxml_document_id, from_code, from_name, symbol,
+                doc_type_name, subject, issued_on, urgency, due_on, signer_name, page_count, attachment_count,
+                xml, state, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'arrived', $15)
+             ON CONFLICT (recipient_agency_id, edxml_document_id) DO NOTHING RETURNING id",
+        )
+        .bind(to.id)
+        .bind(&doc_id)
+        .bind(h.from.organ_id.as_str())
+        .bind(&h.from.organ_name)
+        .bind(h.code.to_string())
+        .bind(&h.document_type.name)
+        .bind(&h.subject)
+        .bind(time::date(h.promulgation.date))
+        .bind(urgency_of(h.other.priority).as_str())
+        .bind(h.due_date.map(time::date))
+        .bind(h.signer.full_name.clone().unwrap_or_default())
+        .bind(h.other.page_amount.map(i64::from))
+        .bind(package.attachments.len() as i64)
+        .bind(bytes.to_vec())
+        .bind(&now)
+        .fetch_optional(tx.conn())
+        .await?;
+        match inserted {
+            Some(r) => {
+                let id: i64 = r.try_get(0)?;
+                tx.audit(
+                    &actor,
+                    "exchange.arrived",
+                    "exchange_inbox",
+                    id,
+                    json!({"from": h.from.organ_id.as_str(), "to": to.code.as_str(), "edxml_document_id": doc_id,
+                           "subject": h.subject, "attachments": package.attachments.len()}),
+                )
+                .await?;
+                queue_status(
+                    &mut tx,
+                    &actor,
+                    NewStatus {
+                        from: to,
+                        to_code: h.from.organ_id.as_str(),
+                        to_name: &h.from.organ_name,
+                        about: &doc_id,
+                        document_id: None,
+                        code: StatusCode::Arrived,
+                        description: None,
+                        staff: None,
+                    },
+                )
+                .await?;
+                ids.push(id);
+            }
+            // Received before: nothing changes.
+            None => ids.push(
+                sqlx::query("SELECT id FROM exchange_inbox WHERE recipient_agency_id = $1 AND edxml_document_id = $2")
+                    .bind(to.id)
+                    .bind(&doc_id)
+                    .fetch_one(tx.conn())
+                    .await?
+                    .try_get(0)?,
+            ),
+        }
+    }
+    tx.commit().await?;
+    Ok(Receipt::Arrived {
+        document_id: doc_id,
+        inbox_ids: ids,
+    })
+}
+
+/// The outgoing document a status is about, and to whom we sent it.
+struct Sent {
+    document_id: i64,
+    recipient_name: String,
+}
+
+async fn check_status(
+    db: &Db,
+    keys: &KeyStore,
+    bytes: &[u8],
+    status: &StatusPackage,
+    at: DateTime<Utc>,
+) -> Checked<Sent> {
+    let from = status.from.organ_id.clone();
+    let about = status
+        .response_for
+        .document_id
+        .clone()
+        .unwrap_or_else(|| DocumentId {
+            organ_id: status.response_for.organ_id.clone(),
+            date: status.response_for.promulgation_date,
+            code: status.response_for.code.clone(),
+        });
+    let mut conn = db.pool().acquire().await?;
+    let sender = local_agency(&mut conn, about.organ_id.as_str()).await?;
+    let refuse = |reason: String| Refusal {
+        reason,
+        package: None,
+        recipient: sender.clone(),
+        from_code: Some(from.to_string()),
+    };
+    if let Err(reason) = check_signer(keys, bytes, &from, at) {
+        return Ok(Err(refuse(reason)));
+    }
+    let sent = sqlx::query(
+        "SELECT document_id, recipient_name FROM exchange_outbox
+         WHERE kind = 'document' AND edxml_document_id = $1 AND recipient_code = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(about.to_string())
+    .bind(from.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match sent {
+        Some(r) => match r.try_get::<Option<i64>, _>(0)? {
+            Some(document_id) => Ok(Ok(Sent {
+                document_id,
+                recipient_name: r.try_get(1)?,
+            })),
+            None => Ok(Err(refuse(format!(
+                "the status is about {about}, which is not a document"
+            )))),
+        },
+        None => Ok(Err(refuse(format!(
+            "the status is about document {about}, which this system did not send to agency {from}"
+        )))),
+    }
+}
+
+async fn file_status(db: &Db, status: StatusPackage, sent: Sent) -> Result<Receipt, ServiceError> {
+    let at = time::timestamp(status.timestamp.with_timezone(&Utc));
+    let staff = [
+        status.staff.staff.as_deref(),
+        status.staff.department.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let mut tx = db.write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO exchange_statuses (outgoing_document_id, recipient_code, recipient_name, code, description, staff, at, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (outgoing_document_id, recipient_code, code, at) DO NOTHING RETURNING id",
+    )
+    .bind(sent.document_id)
+    .bind(status.from.organ_id.as_str())
+    .bind(&sent.recipient_name)
+    .bind(status.code.as_str())
+    .bind(&status.description)
+    .bind((!staff.is_empty()).then_some(&staff))
+    .bind(&at)
+    .bind(time::now())
+    .fetch_optional(tx.conn())
+    .await?;
+    let id: i64 = match inserted {
+        Some(r) => {
+            let id = r.try_get(0)?;
+            tx.audit(
+                &Actor::system("edxml"),
+                "exchange.status",
+                "document",
+                sent.document_id,
+                json!({"from": status.from.organ_id.as_str(), "code": status.code.as_str(),
+                       "description": status.description, "at": at}),
+            )
+            .await?;
+            id
+        }
+        None => sqlx::query(
+            "SELECT id FROM exchange_statuses WHERE outgoing_document_id = $1 AND recipient_code = $2 AND code = $3 AND at = $4",
+        )
+        .bind(sent.document_id)
+        .bind(status.from.organ_id.as_str())
+        .bind(status.code.as_str())
+        .bind(&at)
+        .fetch_one(tx.conn())
+        .await?
+        .try_get(0)?,
+    };
+    tx.commit().await?;
+    Ok(Receipt::Status {
+        status_id: id,
+        code: status.code.as_str().to_owned(),
+    })
+}
+
+/// Keeps a refused package with its reason and, when we know who sent which
+/// document and can reach them, queues a status 02 saying why.
+async fn quarantine(
+    db: &Db,
+    raw: &[u8],
+    sha256: &str,
+    refusal: Refusal,
+) -> Result<Receipt, ServiceError> {
+    let actor = Actor::system("edxml");
+    let doc_id = refusal
+        .package
+        .as_ref()
+        .map(|p| document_id_of(p).to_string());
+    let mut tx = db.write().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO exchange_quarantine (sha256, raw, reason, from_code, recipient_agency_id, edxml_document_id,
+            refusal_queued, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+    )
+    .bind(sha256)
+    .bind(raw.to_vec())
+    .bind(&refusal.reason)
+    .bind(&refusal.from_code)
+    .bind(refusal.recipient.as_ref().map(|a| a.id))
+    .bind(&doc_id)
+    .bind(time::now())
+    .fetch_optional(tx.conn())
+    .await?;
+    let Some(row) = inserted else {
+        // Refused at the same moment by another request: answer as it did.
+        drop(tx);
+        let r = sqlx::query("SELECT id, reason FROM exchange_quarantine WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_one(db.pool())
+            .await?;
+        return Ok(Receipt::Quarantined {
+            quarantine_id: r.try_get(0)?,
+            reason: r.try_get(1)?,
+        });
+    };
+    let id: i64 = row.try_get(0)?;
+    let queued = match (&refusal.package, &doc_id) {
+        (Some(p), Some(doc_id)) => refuse_back(db, &mut tx, &actor, p, doc_id, &refusal).await?,
+        _ => false,
+    };
+    if queued {
+        sqlx::query("UPDATE exchange_quarantine SET refusal_queued = 1 WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.audit(
+        &actor,
+        "exchange.quarantined",
+        "exchange_quarantine",
+        id,
+        json!({"reason": refusal.reason, "from": refusal.from_code, "edxml_document_id": doc_id,
+               "bytes": raw.len(), "refusal_queued": queued}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Receipt::Quarantined {
+        quarantine_id: id,
+        reason: refusal.reason,
+    })
+}
+
+/// Queues the status 02 of a refused document package if its sender is reachable
+/// (an agency of this instance or one the peer directory serves).
+async fn refuse_back(
+    db: &Db,
+    tx: &mut WriteTx,
+    actor: &Actor,
+    p: &Package,
+    doc_id: &str,
+    refusal: &Refusal,
+) -> Result<bool, ServiceError> {
+    let sender = &p.header.from;
+    let reachable = local_agency(tx.conn(), sender.organ_id.as_str())
+        .await?
+        .is_some()
+        || route(db, sender.organ_id.as_str()).await?.is_some();
+    let from = match &refusal.recipient {
+        Some(a) => Some(a.clone()),
+        None => province_agency(tx).await?,
+    };
+    let (true, Some(from)) = (reachable, from) else {
+        return Ok(false);
+    };
+    queue_status(
+        tx,
+        actor,
+        NewStatus {
+            from: &from,
+            to_code: sender.organ_id.as_str(),
+            to_name: &sender.organ_name,
+            about: doc_id,
+            document_id: None,
+            code: StatusCode::Refused,
+            description: Some(refusal.reason.chars().take(500).collect()),
+            staff: None,
+        },
+    )
+    .await?;
+    Ok(true)
+}
