@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use lienthong_domain::agency::{AgencyName, ShortName};
 use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
 use lienthong_services::exchange::KeyStore;
-use lienthong_services::{audit, demo, org, people};
+use lienthong_services::{audit, demo, exchange, org, people};
 use lienthong_store::{time, Actor, Db};
 
 use config::{Config, ServeFlags};
@@ -70,6 +70,9 @@ enum Command {
     /// Agencies of the province.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Inter-agency exchange: the peer directory.
+    #[command(subcommand)]
+    Exchange(ExchangeCommand),
     /// The provincial certificate authority: agency certificates, revocation, trust.
     #[command(subcommand)]
     Ca(pki::CaCommand),
@@ -151,6 +154,23 @@ enum AgencyCommand {
 }
 
 #[derive(Subcommand)]
+enum ExchangeCommand {
+    /// Route agencies to a peer system: PATTERN is an agency code whose zero groups
+    /// match anything (000.00.00.H12 routes a whole province), URL the peer's base
+    /// address (packages go to URL/edxml/v1/packages). The most specific pattern wins.
+    AddPeer {
+        #[command(flatten)]
+        storage: Storage,
+        pattern: String,
+        url: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// The peer directory.
+    Peers(Storage),
+}
+
+#[derive(Subcommand)]
 enum SearchCommand {
     /// Recreate the search index from the database (with the server stopped: one
     /// process writes the index).
@@ -226,6 +246,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added agency {code} (id {id})");
+        }
+        Command::Exchange(ExchangeCommand::AddPeer {
+            storage,
+            pattern,
+            url,
+            note,
+        }) => {
+            let pattern = OrgCode::parse(&pattern).map_err(|e| anyhow::anyhow!("PATTERN: {e}"))?;
+            let db = storage.open().await?;
+            exchange::add_peer(&db, &Actor::system("cli"), &pattern, &url, &note)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("packages for {pattern} go to {url}");
+        }
+        Command::Exchange(ExchangeCommand::Peers(storage)) => {
+            let db = storage.open().await?;
+            for p in exchange::peers(&db).await? {
+                println!("{:<15} {}  {}", p.code_pattern, p.base_url, p.note);
+            }
         }
         Command::Ca(cmd) => pki::ca(cmd).await?,
         Command::Edxml(cmd) => return pki::edxml(cmd),

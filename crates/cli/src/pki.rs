@@ -26,6 +26,8 @@ use lienthong_pki::{
     TrustStore,
 };
 
+use lienthong_services::exchange::KeyStore;
+
 use crate::Storage;
 
 #[derive(Subcommand)]
@@ -135,16 +137,9 @@ pub enum EdxmlCommand {
     },
 }
 
-fn ca_dir(data: &Path) -> PathBuf {
-    data.join("pki").join("ca")
-}
-
-fn agencies_dir(data: &Path) -> PathBuf {
-    data.join("pki").join("agencies")
-}
-
-fn trust_dir(data: &Path) -> PathBuf {
-    data.join("pki").join("trust")
+/// The key folders of an instance (the layout in the module doc).
+fn keys(data: &Path) -> KeyStore {
+    KeyStore::open(data.join("pki"))
 }
 
 fn org_code(s: &str, flag: &str) -> anyhow::Result<OrgCode> {
@@ -186,7 +181,7 @@ pub async fn ca(cmd: CaCommand) -> anyhow::Result<()> {
                 valid_years: years,
                 crl_url,
             };
-            let dir = ca_dir(&storage.data_dir());
+            let dir = keys(&storage.data_dir()).ca_dir();
             let ca = Ca::init(&dir, &options)?;
             println!("CA \"{}\" created in {}", ca.name(), dir.display());
         }
@@ -206,14 +201,14 @@ pub async fn ca(cmd: CaCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("no agency {org} in the database: give --name"))?,
             };
             let data = storage.data_dir();
-            let mut ca = Ca::open(ca_dir(&data))?;
+            let mut ca = Ca::open(keys(&data).ca_dir())?;
             let issued = ca.issue(&IssueRequest {
                 org: org.clone(),
                 name,
                 key: key_kind(&key)?,
                 valid_days: days,
             })?;
-            let files = issued.write(out.unwrap_or_else(|| agencies_dir(&data)))?;
+            let files = issued.write(out.unwrap_or_else(|| keys(&data).agencies_dir()))?;
             println!(
                 "issued {} (serial {}): {}, key {}",
                 org,
@@ -246,19 +241,19 @@ pub async fn ca(cmd: CaCommand) -> anyhow::Result<()> {
                         .collect();
                     format!("--reason: {reason:?} is not one of {}", known.join(", "))
                 })?;
-            let mut ca = Ca::open(ca_dir(&storage.data_dir()))?;
+            let mut ca = Ca::open(keys(&storage.data_dir()).ca_dir())?;
             for serial in ca.revoke(&target, reason)? {
                 println!("revoked {}", serial.as_str());
             }
             println!("CRL published in {}", ca.dir().join("crl.pem").display());
         }
         CaCommand::Crl(storage) => {
-            let mut ca = Ca::open(ca_dir(&storage.data_dir()))?;
+            let mut ca = Ca::open(keys(&storage.data_dir()).ca_dir())?;
             ca.write_crl()?;
             println!("CRL published in {}", ca.dir().join("crl.pem").display());
         }
         CaCommand::List(storage) => {
-            let ca = Ca::open(ca_dir(&storage.data_dir()))?;
+            let ca = Ca::open(keys(&storage.data_dir()).ca_dir())?;
             for r in ca.records() {
                 let state = match &r.revoked {
                     Some(rev) => format!("revoked {} ({})", rev.at, rev.reason),
@@ -281,7 +276,7 @@ pub async fn ca(cmd: CaCommand) -> anyhow::Result<()> {
             if certs.is_empty() {
                 bail!("{} holds no certificate", pem.display());
             }
-            let dir = trust_dir(&storage.data_dir());
+            let dir = keys(&storage.data_dir()).trust_dir();
             std::fs::create_dir_all(&dir)?;
             let stem = file_stem(&pem)?;
             std::fs::write(dir.join(format!("{stem}.pem")), &bytes)?;
@@ -319,7 +314,7 @@ pub async fn ca(cmd: CaCommand) -> anyhow::Result<()> {
                 bail!("the key does not belong to the certificate");
             }
             trust_store(&data)?.verify_signer(leaf, rest, chrono::Utc::now(), &org)?;
-            let dir = agencies_dir(&data);
+            let dir = keys(&data).agencies_dir();
             lienthong_pki::install_private_key(&dir, &format!("{org}.key"), &key_pem)?;
             std::fs::write(dir.join(format!("{org}.pem")), &cert_pem)?;
             println!(
@@ -340,25 +335,9 @@ fn file_stem(path: &Path) -> anyhow::Result<String> {
 
 /// What this instance trusts: its CA (with its CRL) and every anchor in pki/trust.
 fn trust_store(data: &Path) -> anyhow::Result<TrustStore> {
-    let mut store = TrustStore::from_ca_dir(ca_dir(data))
-        .with_context(|| format!("reading the CA in {}", ca_dir(data).display()))?;
-    let dir = trust_dir(data);
-    if dir.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        entries.sort();
-        for path in entries {
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("pem") => {
-                    store.import_anchor(&read(&path)?)?;
-                }
-                Some("crl") => store.import_crl(&read(&path)?)?,
-                _ => {}
-            }
-        }
-    }
-    Ok(store)
+    let keys = keys(data);
+    keys.trust()
+        .with_context(|| format!("reading what {} trusts", keys.dir().display()))
 }
 
 async fn province_of(storage: &Storage) -> anyhow::Result<Option<OrgCode>> {
@@ -421,10 +400,10 @@ pub fn edxml(cmd: EdxmlCommand) -> anyhow::Result<ExitCode> {
             output,
         } => {
             let org = org_code(&org, "--org")?;
-            let dir = agencies_dir(&data);
-            let key = PKey::private_key_from_pem(&read(&dir.join(format!("{org}.key")))?)?;
-            let cert = X509::from_pem(&read(&dir.join(format!("{org}.pem")))?)?;
-            let signed = lienthong_edxml::sign(&read(&input)?, &key, &cert)?;
+            let signer = keys(&data).signer(&org).with_context(|| {
+                format!("agency {org} has no signing key in {}", data.display())
+            })?;
+            let signed = lienthong_edxml::sign(&read(&input)?, &signer.key, &signer.cert)?;
             std::fs::write(&output, signed)
                 .with_context(|| format!("writing {}", output.display()))?;
             println!("signed as {org}: {}", output.display());

@@ -120,6 +120,17 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/exchange/arrived/{id}/{action}",
         Access::Member(404),
     ),
+    ("GET", "/api/v1/exchange/arrivals", Access::ApiToken),
+    (
+        "POST",
+        "/api/v1/exchange/arrivals/{id}/{action}",
+        Access::ApiMember(404),
+    ),
+    (
+        "GET",
+        "/api/v1/documents/{id}/deliveries",
+        Access::ApiMember(404),
+    ),
 ];
 
 #[test]
@@ -243,7 +254,9 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.document
     } else if template.contains("tasks/{id}") {
         t.task
-    } else if template.starts_with("/exchange/arrived/{id}") {
+    } else if template.starts_with("/exchange/arrived/{id}")
+        || template.starts_with("/api/v1/exchange/arrivals/{id}")
+    {
         t.arrival
     } else {
         t.agency

@@ -306,6 +306,13 @@ async fn attempt(db: &Db, keys: &KeyStore, http: &reqwest::Client, row: &Claimed
             Err(outcome) => return outcome,
         }
     };
+    // The peer directory first: an agency from outside may also be kept here (to be
+    // addressable as a recipient), and the administrator's route says where it lives.
+    match route(db, &row.recipient_code).await {
+        Ok(Some(base)) => return post(http, &base, xml).await,
+        Ok(None) => {}
+        Err(e) => return Outcome::Retry(e.to_string()),
+    }
     let local = match db.pool().acquire().await {
         Ok(mut conn) => local_agency(&mut conn, &row.recipient_code).await,
         Err(e) => return Outcome::Retry(format!("database: {e}")),
@@ -316,14 +323,10 @@ async fn attempt(db: &Db, keys: &KeyStore, http: &reqwest::Client, row: &Claimed
             Ok(_) => Outcome::Delivered,
             Err(e) => Outcome::Retry(e.to_string()),
         },
-        Ok(None) => match route(db, &row.recipient_code).await {
-            Ok(Some(base)) => post(http, &base, xml).await,
-            Ok(None) => Outcome::Retry(format!(
-                "no route to agency {}: it is not on this system and no peer in the directory serves it",
-                row.recipient_code
-            )),
-            Err(e) => Outcome::Retry(e.to_string()),
-        },
+        Ok(None) => Outcome::Retry(format!(
+            "no route to agency {}: it is not on this system and no peer in the directory serves it",
+            row.recipient_code
+        )),
         Err(e) => Outcome::Retry(e.to_string()),
     }
 }

@@ -33,8 +33,11 @@ use crate::AppState;
 /// too large comes from one place.
 pub const PACKAGE_BODY_LIMIT: usize = exchange::MAX_PACKAGE_BYTES;
 
+mod api;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(api::routes())
         .route(
             "/edxml/v1/packages",
             post(receive_package).layer(DefaultBodyLimit::max(PACKAGE_BODY_LIMIT)),
