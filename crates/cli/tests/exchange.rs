@@ -452,7 +452,10 @@ async fn two_systems_exchange_documents_both_ways_and_survive_a_killed_receiver(
         "{incoming}"
     );
     assert_eq!(incoming["status"], "registered", "{incoming}");
-    assert_eq!(incoming["issuer_name"], "Sở Khoa học và Công nghệ", "{incoming}");
+    assert_eq!(
+        incoming["issuer_name"], "Sở Khoa học và Công nghệ",
+        "{incoming}"
+    );
     cm.post(
         &c.clerk,
         &format!("/api/v1/documents/{incoming_id}/forward"),

@@ -9,6 +9,7 @@ pub mod import;
 pub mod outgoing;
 mod queries;
 pub(crate) mod register;
+mod signing;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

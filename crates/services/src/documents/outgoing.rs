@@ -403,6 +403,9 @@ pub async fn issue(
     who: &Principal,
     id: i64,
 ) -> Result<Issued, ServiceError> {
+    // Signing takes time and writes blobs: before the transaction, which checks
+    // again that the document may be issued.
+    let signed = super::signing::sign_pdfs(db, blobs, keys, id).await?;
     let mut tx = db.write().await?;
     let d = draft(&mut tx, id).await?;
     if !access::has_role_in(&who.memberships(), d.agency_id, Role::Clerk) {
@@ -448,7 +451,10 @@ pub async fn issue(
     .bind(id)
     .execute(tx.conn())
     .await?;
-    let detail = json!({"number": number, "symbol": symbol.to_string(), "issued_on": time::date(today), "series": series});
+    super::signing::swap_in(&mut tx, id, &signed).await?;
+    let signed_files: Vec<&str> = signed.iter().map(|f| f.file_name()).collect();
+    let detail = json!({"number": number, "symbol": symbol.to_string(), "issued_on": time::date(today), "series": series,
+                        "signed": signed_files});
     add_event(&mut tx, id, who, "issued", &detail).await?;
     crate::search::enqueue(&mut tx, id).await?;
     tx.audit(&who.actor(), "document.issue", "document", id, detail)

@@ -366,3 +366,80 @@ async fn concurrent_issuing_gives_gapless_numbers_and_a_crash_burns_none() {
         assert_eq!(numbers, (1..=20).collect::<Vec<i64>>(), "{}", t.name);
     }
 }
+
+/// Issuing signs the attached PDF with the agency's certificate (PAdES), as checked
+/// by poppler's `pdfsig`, and the outgoing document keeps the signed file.
+#[tokio::test]
+async fn issuing_signs_the_attached_pdf_as_the_agency() {
+    let pdf = lienthong_files::to_pdf(&lienthong_files::Table {
+        title: "CÔNG VĂN".into(),
+        subtitle: "Về việc triển khai chữ ký số".into(),
+        columns: vec!["Nội dung".into()],
+        rows: vec![vec![
+            "Sở Khoa học và Công nghệ đề nghị các đơn vị phối hợp.".into(),
+        ]],
+    })
+    .unwrap();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let (_dir, blobs) = blobs();
+        let pki = tempfile::tempdir().unwrap();
+        let agencies = crate::demo::agencies_for_keys(db).await.unwrap();
+        let (keys, _) = crate::exchange::KeyStore::ensure_demo(pki.path(), &agencies).unwrap();
+        let mut d = draft_of(DocumentType::CongVan, false, Classification::Normal, None);
+        d.attachments = vec![Upload {
+            file_name: "cong-van.pdf".into(),
+            bytes: pdf.clone().into(),
+            claimed_type: Some("application/pdf".into()),
+        }];
+        let id = approved(db, &blobs, d).await;
+        let clerk = principal(db, "vanthu.skhcn").await;
+        issue(db, &blobs, &keys, &clerk, id).await.unwrap();
+
+        let doc = get(db, &clerk, id).await.unwrap();
+        let (_, signed) = attachment(db, &blobs, &clerk, id, doc.attachments[0].id)
+            .await
+            .unwrap();
+        assert!(
+            signed.starts_with(&pdf),
+            "an incremental update keeps the original bytes"
+        );
+        let found = lienthong_pdfsign::signatures(&signed).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].verifies && found[0].covers_whole_document,
+            "{:?}",
+            found[0]
+        );
+        assert!(
+            found[0]
+                .signer_subject
+                .as_deref()
+                .is_some_and(|s| s.contains("Sở Khoa học và Công nghệ")),
+            "{:?}",
+            found[0]
+        );
+        let issued = doc.events.iter().find(|e| e.kind == "issued").unwrap();
+        assert!(issued.detail.contains("cong-van.pdf"), "{}", issued.detail);
+
+        if std::process::Command::new("pdfsig")
+            .arg("-v")
+            .output()
+            .is_ok()
+        {
+            let file = pki.path().join("signed.pdf");
+            std::fs::write(&file, &signed).unwrap();
+            let out = std::process::Command::new("pdfsig")
+                .arg(&file)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("Signature is Valid"), "{text}");
+            assert!(text.contains("ETSI.CAdES.detached"), "{text}");
+            assert!(text.contains("Total document signed"), "{text}");
+        } else {
+            assert!(std::env::var("CI").is_err(), "pdfsig is required in CI");
+            eprintln!("SKIPPED: pdfsig (poppler-utils) is not installed");
+        }
+    }
+}
