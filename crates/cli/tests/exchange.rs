@@ -396,6 +396,17 @@ async fn two_systems_exchange_documents_both_ways_and_survive_a_killed_receiver(
 
     vl.start().await;
     cm.start().await;
+    // Each publishes its CA certificate and CRL for the other systems.
+    for (i, file, marker) in [
+        (&vl, "ca.pem", "BEGIN CERTIFICATE"),
+        (&cm, "crl.pem", "BEGIN X509 CRL"),
+    ] {
+        let res = reqwest::get(format!("{}/pki/{file}", i.base()))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{file}");
+        assert!(res.text().await.unwrap().contains(marker), "{file}");
+    }
     let v = staff(
         &vl,
         [

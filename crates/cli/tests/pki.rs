@@ -93,6 +93,21 @@ fn package(from: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// Copies a signed package with the CRL added to its KeyInfo, where this xmlsec1
+/// reads CRLs from; KeyInfo is not signed, so the signature stays as it was.
+fn add_crl(signed: &Path, crl: &Path, out: &Path) {
+    let crl_pem = std::fs::read_to_string(crl).unwrap();
+    let crl_b64: String = crl_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let xml = std::fs::read_to_string(signed).unwrap();
+    let close = "</X509Data>";
+    assert!(xml.contains(close), "{xml}");
+    let with = xml.replacen(close, &format!("<X509CRL>{crl_b64}</X509CRL>{close}"), 1);
+    std::fs::write(out, with).unwrap();
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -272,6 +287,24 @@ fn ca_issues_agency_certificates_that_sign_verifiable_packages() {
     let wrong = lienthong(&["edxml", "verify", path(&forged), "--data", d]);
     assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
     assert!(text(&wrong).contains(SNV), "{}", text(&wrong));
+
+    // The control for the revocation check below: the same package with the CRL of
+    // today in its KeyInfo passes xmlsec1.
+    if have("xmlsec1") {
+        let with_crl = dir.path().join("with-empty-crl.xml");
+        add_crl(&signed, &crl, &with_crl);
+        ok(run(
+            "xmlsec1",
+            &[
+                "--verify",
+                "--trusted-pem",
+                path(&ca_pem),
+                "--enabled-key-data",
+                "x509",
+                path(&with_crl),
+            ],
+        ));
+    }
 
     // Once the department's certificate is revoked for a compromised key, its
     // signatures are refused, by us and by openssl.

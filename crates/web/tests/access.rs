@@ -121,6 +121,9 @@ const ROUTES: &[(&str, &str, Access)] = &[
         Access::Member(404),
     ),
     ("GET", "/api/v1/exchange/arrivals", Access::ApiToken),
+    // The CA's certificate and CRL are published for everyone.
+    ("GET", "/pki/ca.pem", Access::Public),
+    ("GET", "/pki/crl.pem", Access::Public),
     (
         "POST",
         "/api/v1/exchange/arrivals/{id}/{action}",

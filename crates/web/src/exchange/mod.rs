@@ -34,10 +34,12 @@ use crate::AppState;
 pub const PACKAGE_BODY_LIMIT: usize = exchange::MAX_PACKAGE_BYTES;
 
 mod api;
+mod published;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(api::routes())
+        .merge(published::routes())
         .route(
             "/edxml/v1/packages",
             post(receive_package).layer(DefaultBodyLimit::max(PACKAGE_BODY_LIMIT)),
