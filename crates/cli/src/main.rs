@@ -1,5 +1,5 @@
-//! `lienthong`: the one binary. `serve` runs the staff app, the API and (later) the
-//! citizen portal and the edXML endpoint; the other commands are for administrators.
+//! `lienthong`: the one binary. `serve` runs the staff app, the API, the edXML
+//! endpoint and (later) the citizen portal; the other commands are for administrators.
 
 mod config;
 
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
-use lienthong_services::exchange::KeyStore;
+use lienthong_services::exchange::{self, KeyStore};
 use lienthong_services::{audit, demo, org, people};
 use lienthong_store::{time, Actor, Db};
 
@@ -65,6 +65,9 @@ enum Command {
     /// The search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// The exchange's peer directory: which system serves agencies outside this one.
+    #[command(subcommand)]
+    Peer(PeerCommand),
     /// Write a consistent snapshot of the SQLite database while the server runs.
     Backup {
         #[command(flatten)]
@@ -113,6 +116,26 @@ enum UserCommand {
         password_stdin: bool,
     },
     /// List everyone with their current roles.
+    List(Storage),
+}
+
+#[derive(Subcommand)]
+enum PeerCommand {
+    /// Route the agencies matching CODE (zero groups match anything, so
+    /// 000.00.00.H63 is a whole province) to the system at URL; replaces any route
+    /// for the same CODE.
+    Add {
+        #[command(flatten)]
+        storage: Storage,
+        #[arg(long)]
+        code: String,
+        /// Base URL of the peer system, e.g. https://lienthong.example.gov.vn
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// List the peer directory.
     List(Storage),
 }
 
@@ -176,6 +199,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             let n = lienthong_services::search::rebuild(&db, &std::sync::Arc::new(index)).await?;
             println!("search index rebuilt: {n} documents");
+        }
+        Command::Peer(PeerCommand::Add {
+            storage,
+            code,
+            url,
+            note,
+        }) => {
+            let code = OrgCode::parse(&code).map_err(|e| anyhow::anyhow!("{code}: {e}"))?;
+            let db = storage.open().await?;
+            exchange::add_peer(&db, &Actor::system("cli"), &code, &url, &note)
+                .await
+                .with_context(|| format!("adding the peer {url}"))?;
+            println!("agencies matching {code} are reached at {url}");
+        }
+        Command::Peer(PeerCommand::List(storage)) => {
+            let db = storage.open().await?;
+            for p in exchange::peers(&db).await? {
+                println!("{}  {}  {}", p.code_pattern, p.base_url, p.note);
+            }
         }
         Command::Backup { storage, out } => {
             if storage
