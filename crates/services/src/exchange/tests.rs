@@ -889,3 +889,21 @@ async fn concurrent_workers_deliver_each_row_once_and_in_order() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 11));
+        let nothing = KeyStore::open(e._dir.path().join("no-pki"));
+        assert!(receive(db, &nothing, &xml).await.is_err(), "{}", t.name);
+        assert_eq!(count(db, "exchange_quarantine").await, 0);
+        assert_eq!(count(db, "exchange_inbox").await, 0);
+        // Once the keys are in place, the same package is accepted.
+        assert!(matches!(
+            receive(db, &e.keys, &xml).await.unwrap(),
+            Receipt::Arrived { .. }
+        ));
+    }
+}
