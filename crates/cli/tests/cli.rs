@@ -85,7 +85,10 @@ async fn audit_verify_on_postgres() {
         .unwrap();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
-    audit_verify_detects_tampering(&["--database-url", &url], &url).await;
+    // Blobs and keys still go to a data folder: a scratch one, not the source tree.
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path().to_str().unwrap();
+    audit_verify_detects_tampering(&["--database-url", &url, "--data", data], &url).await;
     admin
         .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
         .await
