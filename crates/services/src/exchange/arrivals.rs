@@ -380,8 +380,8 @@ pub async fn refuse_arrival(
     tx.commit().await.map_err(Into::into)
 }
 
-/// A refused package as the clerk of its recipient agency, or an administrator,
-/// sees it.
+/// A refused package as the clerk of its recipient agency, or the province's
+/// administrator, sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarantineEntry {
     pub id: i64,
@@ -394,8 +394,8 @@ pub struct QuarantineEntry {
     pub received_at: String,
 }
 
-/// The quarantine: everything for an administrator, the packages addressed to
-/// their agencies for a clerk; newest first, at most `limit`.
+/// The quarantine: everything for an administrator of the province, the packages
+/// addressed to their agencies for a clerk; newest first, at most `limit`.
 pub async fn quarantine(
     db: &Db,
     who: &Principal,
