@@ -1,5 +1,5 @@
-//! `lienthong`: the one binary. `serve` runs the staff app, the API and (later) the
-//! citizen portal and the edXML endpoint; the other commands are for administrators.
+//! `lienthong`: the one binary. `serve` runs the staff app, the API, the edXML
+//! endpoint and (later) the citizen portal; the other commands are for administrators.
 
 mod config;
 mod pki;
@@ -12,8 +12,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use lienthong_domain::agency::{AgencyName, ShortName};
 use lienthong_domain::{Email, FullName, OrgCode, Password, PersonKind, Role, Username};
-use lienthong_services::exchange::KeyStore;
-use lienthong_services::{audit, demo, exchange, org, people};
+use lienthong_services::exchange::{self, KeyStore};
+use lienthong_services::{audit, demo, org, people};
 use lienthong_store::{time, Actor, Db};
 
 use config::{Config, ServeFlags};
@@ -70,15 +70,15 @@ enum Command {
     /// Agencies of the province.
     #[command(subcommand)]
     Agency(AgencyCommand),
-    /// Inter-agency exchange: the peer directory.
-    #[command(subcommand)]
-    Exchange(ExchangeCommand),
     /// The provincial certificate authority: agency certificates, revocation, trust.
     #[command(subcommand)]
     Ca(pki::CaCommand),
     /// Check, show and sign edXML packages offline.
     #[command(subcommand)]
     Edxml(pki::EdxmlCommand),
+    /// The exchange's peer directory: which system serves agencies outside this one.
+    #[command(subcommand)]
+    Peer(PeerCommand),
     /// Write a consistent snapshot of the SQLite database while the server runs.
     Backup {
         #[command(flatten)]
@@ -154,20 +154,23 @@ enum AgencyCommand {
 }
 
 #[derive(Subcommand)]
-enum ExchangeCommand {
-    /// Route agencies to a peer system: PATTERN is an agency code whose zero groups
-    /// match anything (000.00.00.H12 routes a whole province), URL the peer's base
-    /// address (packages go to URL/edxml/v1/packages). The most specific pattern wins.
-    AddPeer {
+enum PeerCommand {
+    /// Route the agencies matching CODE (zero groups match anything, so
+    /// 000.00.00.H63 is a whole province) to the system at URL; replaces any route
+    /// for the same CODE.
+    Add {
         #[command(flatten)]
         storage: Storage,
-        pattern: String,
+        #[arg(long)]
+        code: String,
+        /// Base URL of the peer system, e.g. https://lienthong.example.gov.vn
+        #[arg(long)]
         url: String,
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// The peer directory.
-    Peers(Storage),
+    /// List the peer directory.
+    List(Storage),
 }
 
 #[derive(Subcommand)]
@@ -247,25 +250,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("added agency {code} (id {id})");
         }
-        Command::Exchange(ExchangeCommand::AddPeer {
-            storage,
-            pattern,
-            url,
-            note,
-        }) => {
-            let pattern = OrgCode::parse(&pattern).map_err(|e| anyhow::anyhow!("PATTERN: {e}"))?;
-            let db = storage.open().await?;
-            exchange::add_peer(&db, &Actor::system("cli"), &pattern, &url, &note)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("packages for {pattern} go to {url}");
-        }
-        Command::Exchange(ExchangeCommand::Peers(storage)) => {
-            let db = storage.open().await?;
-            for p in exchange::peers(&db).await? {
-                println!("{:<15} {}  {}", p.code_pattern, p.base_url, p.note);
-            }
-        }
         Command::Ca(cmd) => pki::ca(cmd).await?,
         Command::Edxml(cmd) => return pki::edxml(cmd),
         Command::Audit(AuditCommand::Verify(storage)) => {
@@ -290,6 +274,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             let n = lienthong_services::search::rebuild(&db, &std::sync::Arc::new(index)).await?;
             println!("search index rebuilt: {n} documents");
+        }
+        Command::Peer(PeerCommand::Add {
+            storage,
+            code,
+            url,
+            note,
+        }) => {
+            let code = OrgCode::parse(&code).map_err(|e| anyhow::anyhow!("{code}: {e}"))?;
+            let db = storage.open().await?;
+            exchange::add_peer(&db, &Actor::system("cli"), &code, &url, &note)
+                .await
+                .with_context(|| format!("adding the peer {url}"))?;
+            println!("agencies matching {code} are reached at {url}");
+        }
+        Command::Peer(PeerCommand::List(storage)) => {
+            let db = storage.open().await?;
+            for p in exchange::peers(&db).await? {
+                println!("{}  {}  {}", p.code_pattern, p.base_url, p.note);
+            }
         }
         Command::Backup { storage, out } => {
             if storage

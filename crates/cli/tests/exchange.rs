@@ -378,19 +378,23 @@ async fn two_systems_exchange_documents_both_ways_and_survive_a_killed_receiver(
         &pem(&vl.data, "crl.pem"),
     ]);
     ok(&[
-        "exchange",
-        "add-peer",
+        "peer",
+        "add",
         "--data",
         vl.data(),
+        "--code",
         CAMAU,
+        "--url",
         &cm.base(),
     ]);
     ok(&[
-        "exchange",
-        "add-peer",
+        "peer",
+        "add",
         "--data",
         cm.data(),
+        "--code",
         "000.00.00.H62",
+        "--url",
         &vl.base(),
     ]);
 

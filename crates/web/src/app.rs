@@ -67,7 +67,7 @@ impl AppState {
             blobs,
             search,
             keys: KeyStore::open(data_dir.join("pki")),
-            http: exchange::http_client(),
+            http: exchange::http_client().context("building the exchange's HTTP client")?,
             config,
         })
     }

@@ -140,6 +140,12 @@ pub async fn load(
         },
     )
     .await?[0];
+    let long_ho = crate::org::id_by_code(
+        db,
+        &lienthong_domain::OrgCode::parse(super::province::LONG_HO_CODE)
+            .map_err(|e| ServiceError::invalid("code", e))?,
+    )
+    .await?;
     let draft = NewDraft {
         doc_type: DocumentType::CongVan,
         legal_normative: false,
@@ -149,10 +155,18 @@ pub async fn load(
         classification: Classification::Normal,
         drafting_unit_id: specialist.positions.first().and_then(|p| p.unit_id),
         in_reply_to: Some(ids[1]),
-        recipients: vec![Recipient {
-            agency_id: None,
-            name: ARTICLES[1].2.to_owned(),
-        }],
+        // Xã Long Hồ is on this system: the reply reaches its clerk (vanthu.xa)
+        // as a signed edXML package, and its statuses come back.
+        recipients: vec![
+            Recipient {
+                agency_id: None,
+                name: ARTICLES[1].2.to_owned(),
+            },
+            Recipient {
+                agency_id: long_ho,
+                name: super::province::LONG_HO_NAME.to_owned(),
+            },
+        ],
         signer_name: leader.person.full_name.clone(),
         page_count: Some(1),
         copies: Some(2),

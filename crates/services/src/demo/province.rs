@@ -11,6 +11,8 @@ use lienthong_domain::{AgencyKind, PersonKind, Role};
 pub(super) const COMMITTEE_NAME: &str = "Ủy ban nhân dân tỉnh Vĩnh Long";
 pub(super) const SKHCN_NAME: &str = "Sở Khoa học và Công nghệ";
 pub(super) const LONG_HO_NAME: &str = "Xã Long Hồ";
+/// The code Xã Long Hồ kept from the township it was (Thị trấn Long Hồ).
+pub(super) const LONG_HO_CODE: &str = "000.01.52.H62";
 
 pub(super) const COMMITTEE_CODE: &str = "000.00.00.H62";
 
@@ -210,7 +212,7 @@ pub(super) const AGENCIES: &[AgencySpec] = &[
     district("hmt", "000.00.53.H62", "Huyện Mang Thít"),
     district("hvl", "000.00.54.H62", "Huyện Vũng Liêm"),
     district("hto", "000.00.55.H62", "Huyện Trà Ôn"),
-    old_commune("longho", "000.01.52.H62", "Thị trấn Long Hồ", "hlh"),
+    old_commune("longho", LONG_HO_CODE, "Thị trấn Long Hồ", "hlh"),
     old_commune("phuquoi", "000.02.52.H62", "Xã Phú Quới", "hlh"),
     old_commune("anbinh", "000.03.52.H62", "Xã An Bình", "hlh"),
     old_commune("cainhum", "000.01.53.H62", "Thị trấn Cái Nhum", "hmt"),

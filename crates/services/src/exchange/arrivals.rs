@@ -216,12 +216,15 @@ pub async fn register_arrival(
 ) -> Result<Registered, ServiceError> {
     // A first look outside the write transaction: the attachments must be stored
     // before it begins (blob first, then the row).
-    let xml: Vec<u8> = sqlx::query("SELECT xml FROM exchange_inbox WHERE id = $1")
+    let first = sqlx::query("SELECT recipient_agency_id, xml FROM exchange_inbox WHERE id = $1")
         .bind(inbox_id)
         .fetch_optional(db.pool())
         .await?
-        .ok_or(ServiceError::NotFound)?
-        .try_get(0)?;
+        .ok_or(ServiceError::NotFound)?;
+    if !access::has_role_in(&who.memberships(), first.try_get(0)?, Role::Clerk) {
+        return Err(ServiceError::Forbidden);
+    }
+    let xml: Vec<u8> = first.try_get(1)?;
     let package = parse(&xml)?;
     let h = &package.header;
     let from_agency = {
@@ -377,8 +380,8 @@ pub async fn refuse_arrival(
     tx.commit().await.map_err(Into::into)
 }
 
-/// A refused package as the clerk of its recipient agency, or an administrator,
-/// sees it.
+/// A refused package as the clerk of its recipient agency, or the province's
+/// administrator, sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarantineEntry {
     pub id: i64,
@@ -391,8 +394,8 @@ pub struct QuarantineEntry {
     pub received_at: String,
 }
 
-/// The quarantine: everything for an administrator, the packages addressed to
-/// their agencies for a clerk; newest first, at most `limit`.
+/// The quarantine: everything for an administrator of the province, the packages
+/// addressed to their agencies for a clerk; newest first, at most `limit`.
 pub async fn quarantine(
     db: &Db,
     who: &Principal,

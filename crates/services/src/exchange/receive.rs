@@ -8,6 +8,7 @@ use lienthong_domain::OrgCode;
 use lienthong_edxml::{
     DocumentId, EdxmlError, Limits, Package, StatusCode, StatusPackage, Verified,
 };
+use lienthong_pki::TrustStore;
 use lienthong_store::{time, Actor, BlobId, Db, WriteTx};
 use serde::Serialize;
 use serde_json::json;
@@ -118,9 +119,18 @@ pub(crate) async fn receive_at(
     }
 }
 
+/// Our trust store. Failing to read it is our fault, not the sender's: an error
+/// (the sender is asked to try again later), not a refusal.
+fn trust(keys: &KeyStore) -> Result<TrustStore, ServiceError> {
+    keys.trust().map_err(|e| {
+        tracing::error!(error = %e, "the exchange's trust store cannot be read");
+        ServiceError::Conflict("trust store unavailable")
+    })
+}
+
 /// The signature and the signer's certificate, for the agency `from`.
 fn check_signer(
-    keys: &KeyStore,
+    trust: &TrustStore,
     bytes: &[u8],
     from: &OrgCode,
     at: DateTime<Utc>,
@@ -130,9 +140,6 @@ fn check_signer(
         certificates,
         ..
     } = lienthong_edxml::verify(bytes).map_err(|e| format!("signature: {e}"))?;
-    let trust = keys
-        .trust()
-        .map_err(|e| format!("the receiving system cannot check certificates: {e}"))?;
     let chain: Vec<_> = certificates
         .into_iter()
         .filter(|c| c.to_der().ok() != certificate.to_der().ok())
@@ -166,7 +173,7 @@ async fn check_document(
         from_code: Some(from.to_string()),
         package: Some(package),
     };
-    if let Err(reason) = check_signer(keys, bytes, &from, at) {
+    if let Err(reason) = check_signer(&trust(keys)?, bytes, &from, at) {
         return Ok(Err(refuse(reason, package, &recipients)));
     }
     if recipients.is_empty() {
@@ -309,7 +316,7 @@ async fn check_status(
         recipient: sender.clone(),
         from_code: Some(from.to_string()),
     };
-    if let Err(reason) = check_signer(keys, bytes, &from, at) {
+    if let Err(reason) = check_signer(&trust(keys)?, bytes, &from, at) {
         return Ok(Err(refuse(reason)));
     }
     let sent = sqlx::query(

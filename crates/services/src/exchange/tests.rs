@@ -391,6 +391,31 @@ async fn local_delivery_and_every_status_back_to_the_sender() {
             .as_deref()
             .unwrap_or("")
             .contains("has no signing certificate"));
+        // A status received again changes nothing and gets the same answer; a
+        // tampered one is quarantined, and no status answers a status.
+        let xml: Vec<u8> = sqlx::query(
+            "SELECT xml FROM exchange_outbox WHERE kind = 'status' AND state = 'delivered' ORDER BY id LIMIT 1",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get(0);
+        let recorded = count(db, "exchange_statuses").await;
+        let queued = count(db, "exchange_outbox").await;
+        let again = receive(db, &e.keys, &xml).await.unwrap();
+        assert!(
+            matches!(again, Receipt::Status { ref code, .. } if code == "01"),
+            "{again:?}"
+        );
+        assert_eq!(receive(db, &e.keys, &xml).await.unwrap(), again);
+        assert_eq!(count(db, "exchange_statuses").await, recorded);
+        let forged = String::from_utf8(xml)
+            .unwrap()
+            .replace("StatusCode>01<", "StatusCode>06<");
+        assert!(forged.contains("StatusCode>06<"));
+        let reason = quarantined(db, &e, forged.as_bytes()).await;
+        assert!(reason.starts_with("signature: "), "{reason}");
+        assert_eq!(count(db, "exchange_outbox").await, queued);
         // A reader of another agency may not see the sender's timeline.
         assert!(deliveries(db, &clerk, id).await.is_err());
     }
@@ -862,5 +887,23 @@ async fn concurrent_workers_deliver_each_row_once_and_in_order() {
             .execute(db.pool())
             .await
             .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 11));
+        let nothing = KeyStore::open(e._dir.path().join("no-pki"));
+        assert!(receive(db, &nothing, &xml).await.is_err(), "{}", t.name);
+        assert_eq!(count(db, "exchange_quarantine").await, 0);
+        assert_eq!(count(db, "exchange_inbox").await, 0);
+        // Once the keys are in place, the same package is accepted.
+        assert!(matches!(
+            receive(db, &e.keys, &xml).await.unwrap(),
+            Receipt::Arrived { .. }
+        ));
     }
 }

@@ -144,6 +144,7 @@ pub fn panels_for(roles: &[Role], kind: &str) -> Vec<Panel> {
                 "dashboard.clerk",
                 vec![
                     ("/documents/incoming/new", "documents.new_incoming"),
+                    ("/exchange/arrived", "exchange.arrived"),
                     ("/documents/incoming", "documents.incoming"),
                     ("/documents/outgoing", "documents.outgoing"),
                 ],
