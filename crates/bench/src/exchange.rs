@@ -56,6 +56,8 @@ pub struct Report {
     /// Packages verified (with parse and certificate check) per second on one thread,
     /// divided by openssl's bare verifications per second.
     pub verify_ratio_to_openssl: f64,
+    /// Two systems on loopback (see `exchange_e2e`), when asked for.
+    pub end_to_end: Option<crate::exchange_e2e::EndToEnd>,
 }
 
 #[derive(Debug, Serialize)]
@@ -291,6 +293,7 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
         openssl_verify_per_s: openssl_verify,
         verify_ratio_to_openssl: one_thread_verify / openssl_verify,
         rates,
+        end_to_end: None,
     })
 }
 
@@ -313,5 +316,15 @@ pub fn print(r: &Report, out: &std::path::Path) {
         "one-thread package verification / bare openssl verification: {:.2}",
         r.verify_ratio_to_openssl
     );
+    if let Some(e) = &r.end_to_end {
+        println!(
+            "end to end: {} packages of {} bytes over {} streams, {} extra workers: {:.1} s = {:.0} packages/s delivered, verified and stored ({:.1} s to issue them first)",
+            e.packages, e.package_bytes, e.streams, e.workers, e.seconds, e.packages_per_second, e.prepare_seconds
+        );
+        println!(
+            "  next to openssl's bare verification rate: {:.3}",
+            e.packages_per_second / r.openssl_verify_per_s
+        );
+    }
     println!("wrote {}", out.display());
 }

@@ -13,6 +13,7 @@ mod corpus;
 mod dashboard;
 mod documents;
 mod exchange;
+mod exchange_e2e;
 mod generator;
 mod load;
 
@@ -96,6 +97,15 @@ enum Scenario {
         /// Seconds each measurement runs.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Packages sent end to end between two systems (0: skip that part).
+        #[arg(long, default_value_t = 2000)]
+        packages: usize,
+        /// Recipient agencies on the second system (one delivery stream each).
+        #[arg(long, default_value_t = 8)]
+        streams: usize,
+        /// Delivery workers on the sender besides the server's own.
+        #[arg(long, default_value_t = 3)]
+        workers: usize,
         #[arg(long, default_value = "target/bench/exchange.json")]
         out: PathBuf,
     },
@@ -231,6 +241,9 @@ async fn main() -> anyhow::Result<()> {
             key,
             kb,
             seconds,
+            packages,
+            streams,
+            workers,
             out,
         } => {
             let key = match key.as_str() {
@@ -238,10 +251,14 @@ async fn main() -> anyhow::Result<()> {
                 "rsa3072" => lienthong_pki::KeyKind::Rsa3072,
                 other => anyhow::bail!("--key: {other:?} is neither p256 nor rsa3072"),
             };
-            let report = tokio::task::spawn_blocking(move || {
+            let mut report = tokio::task::spawn_blocking(move || {
                 exchange::run(exchange::Options { key, kb, seconds })
             })
             .await??;
+            if packages > 0 {
+                report.end_to_end =
+                    Some(exchange_e2e::run(packages, streams.max(1), workers, kb).await?);
+            }
             write_json(&out, &report)?;
             exchange::print(&report, &out);
         }

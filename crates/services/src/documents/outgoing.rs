@@ -405,7 +405,7 @@ pub async fn issue(
 ) -> Result<Issued, ServiceError> {
     // Signing takes time and writes blobs: before the transaction, which checks
     // again that the document may be issued.
-    let signed = super::signing::sign_pdfs(db, blobs, keys, id).await?;
+    let signing = super::signing::sign_pdfs(db, blobs, keys, id).await?;
     let mut tx = db.write().await?;
     let d = draft(&mut tx, id).await?;
     if !access::has_role_in(&who.memberships(), d.agency_id, Role::Clerk) {
@@ -451,10 +451,15 @@ pub async fn issue(
     .bind(id)
     .execute(tx.conn())
     .await?;
-    super::signing::swap_in(&mut tx, id, &signed).await?;
-    let signed_files: Vec<&str> = signed.iter().map(|f| f.file_name()).collect();
+    super::signing::swap_in(&mut tx, id, &signing.signed).await?;
+    let signed_files: Vec<&str> = signing.signed.iter().map(|f| f.file_name()).collect();
+    let not_signed: Vec<serde_json::Value> = signing
+        .not_signed
+        .iter()
+        .map(|(file, reason)| json!({"file": file, "reason": reason}))
+        .collect();
     let detail = json!({"number": number, "symbol": symbol.to_string(), "issued_on": time::date(today), "series": series,
-                        "signed": signed_files});
+                        "signed": signed_files, "not_signed": not_signed});
     add_event(&mut tx, id, who, "issued", &detail).await?;
     crate::search::enqueue(&mut tx, id).await?;
     tx.audit(&who.actor(), "document.issue", "document", id, detail)

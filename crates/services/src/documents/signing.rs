@@ -26,6 +26,15 @@ impl SignedFile {
     }
 }
 
+/// What signing did: the signed files, and those that could not be signed (a
+/// damaged or encrypted PDF) with the reason, which the issuing event records: the
+/// document still goes out, its package signed as a whole.
+#[derive(Default)]
+pub(crate) struct Signing {
+    pub signed: Vec<SignedFile>,
+    pub not_signed: Vec<(String, String)>,
+}
+
 /// Signs every PDF attached to `document_id` as its agency; nothing to sign when the
 /// agency has no key on this system (the document is then issued unsigned, as on
 /// paper, and the exchange says why it cannot send it).
@@ -34,7 +43,7 @@ pub(crate) async fn sign_pdfs(
     blobs: &BlobStore,
     keys: &KeyStore,
     document_id: i64,
-) -> Result<Vec<SignedFile>, ServiceError> {
+) -> Result<Signing, ServiceError> {
     let agency = sqlx::query(
         "SELECT a.code, (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
                          ORDER BY v.valid_from DESC LIMIT 1)
@@ -51,7 +60,7 @@ pub(crate) async fn sign_pdfs(
         .ok()
         .and_then(|code| keys.signer(&code))
     else {
-        return Ok(Vec::new());
+        return Ok(Signing::default());
     };
     let files = sqlx::query(
         "SELECT position, file_name, blob_sha256 FROM attachments
@@ -67,8 +76,9 @@ pub(crate) async fn sign_pdfs(
         reason: None,
         location: None,
     };
-    let mut out = Vec::with_capacity(files.len());
+    let mut out = Signing::default();
     for f in files {
+        let file_name: String = f.try_get(1)?;
         let original: String = f.try_get(2)?;
         let id = BlobId::parse(&original).map_err(|_| ServiceError::Conflict("bad blob id"))?;
         let pdf = blobs.get(&id).await.map_err(blob_unavailable)?;
@@ -79,21 +89,22 @@ pub(crate) async fn sign_pdfs(
             mark.clone(),
         );
         let signed =
-            tokio::task::spawn_blocking(move || sign_pdf(&pdf, &key, &cert, &chain, &mark))
+            match tokio::task::spawn_blocking(move || sign_pdf(&pdf, &key, &cert, &chain, &mark))
                 .await
                 .map_err(|_| ServiceError::Conflict("signing failed"))?
-                .map_err(|e| {
+            {
+                Ok(signed) => signed,
+                Err(e) => {
                     tracing::warn!(document_id, error = %e, "cannot sign an attached PDF");
-                    ServiceError::Invalid {
-                        field: "attachments",
-                        code: "error.pdf_unsignable",
-                    }
-                })?;
+                    out.not_signed.push((file_name, e.to_string()));
+                    continue;
+                }
+            };
         let size = signed.len() as i64;
         let stored = blobs.put(signed.into()).await.map_err(blob_unavailable)?;
-        out.push(SignedFile {
+        out.signed.push(SignedFile {
             position: f.try_get(0)?,
-            file_name: f.try_get(1)?,
+            file_name,
             original,
             sha256: stored.as_str().to_owned(),
             size,
