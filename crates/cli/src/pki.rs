@@ -334,7 +334,7 @@ fn file_stem(path: &Path) -> anyhow::Result<String> {
 }
 
 /// What this instance trusts: its CA (with its CRL) and every anchor in pki/trust.
-fn trust_store(data: &Path) -> anyhow::Result<TrustStore> {
+fn trust_store(data: &Path) -> anyhow::Result<std::sync::Arc<TrustStore>> {
     let keys = keys(data);
     keys.trust()
         .with_context(|| format!("reading what {} trusts", keys.dir().display()))
@@ -439,7 +439,7 @@ fn verify(
             if let Some(crl) = crl {
                 store.import_crl(&read(crl)?)?;
             }
-            Some(store)
+            Some(std::sync::Arc::new(store))
         }
         (None, Some(data)) => Some(trust_store(data)?),
         (None, None) => None,

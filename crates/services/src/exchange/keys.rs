@@ -6,10 +6,15 @@
 //! | `agencies/<ORGCODE>.pem`/`.key` | the signing certificate and key (chứng thư số, khóa bí mật) of each agency on this instance, as `Issued::write` leaves them |
 //! | `trust/*.pem`, `trust/*.crl`  | extra trust anchors (a national CA, another province's CA) and their CRLs |
 //!
-//! Files are read on each use, so a certificate issued or revoked with the CLI is
-//! seen without a restart; they are small and read in microseconds.
+//! What was read is kept while the files stay as they were (same size and
+//! modification time, checked on each use), so a certificate issued or revoked with
+//! the CLI is seen without a restart, and a busy receiver does not parse PEM files
+//! (slow in OpenSSL 3) for every package.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use lienthong_domain::OrgCode;
 use lienthong_pki::openssl::pkey::{PKey, Private};
@@ -45,9 +50,37 @@ pub struct Signer {
 }
 
 /// The `<data>/pki/` folder.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KeyStore {
     dir: PathBuf,
+    cache: Arc<Mutex<Cache>>,
+}
+
+impl std::fmt::Debug for KeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyStore").field("dir", &self.dir).finish()
+    }
+}
+
+/// The files something was read from, as they were then.
+type Fingerprint = Vec<(PathBuf, Option<(u64, SystemTime)>)>;
+
+fn fingerprint(paths: impl IntoIterator<Item = PathBuf>) -> Fingerprint {
+    paths
+        .into_iter()
+        .map(|p| {
+            let seen = std::fs::metadata(&p)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)));
+            (p, seen)
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Cache {
+    trust: Option<(Fingerprint, Arc<TrustStore>)>,
+    signers: HashMap<OrgCode, (Fingerprint, Arc<Signer>)>,
 }
 
 impl KeyStore {
@@ -56,7 +89,14 @@ impl KeyStore {
     pub fn open(dir: impl AsRef<Path>) -> KeyStore {
         KeyStore {
             dir: dir.as_ref().to_owned(),
+            cache: Arc::default(),
         }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        // A panic while the cache was held leaves at worst a stale entry, which
+        // the fingerprint check replaces.
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn dir(&self) -> &Path {
@@ -77,9 +117,25 @@ impl KeyStore {
 
     /// The signing key, certificate and chain of an agency of this instance, or
     /// `None` when it has none (or its files cannot be read, which is logged).
-    pub fn signer(&self, org: &OrgCode) -> Option<Signer> {
+    pub fn signer(&self, org: &OrgCode) -> Option<Arc<Signer>> {
+        let dir = self.agencies_dir();
+        let seen = fingerprint([
+            dir.join(format!("{org}.pem")),
+            dir.join(format!("{org}.key")),
+            dir.join("chain.pem"),
+        ]);
+        if let Some((was, signer)) = self.cache().signers.get(org) {
+            if *was == seen {
+                return Some(signer.clone());
+            }
+        }
         match self.read_signer(org) {
-            Ok(s) => s,
+            Ok(Some(s)) => {
+                let s = Arc::new(s);
+                self.cache().signers.insert(org.clone(), (seen, s.clone()));
+                Some(s)
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::warn!(agency = %org, error = %e, "cannot read the agency's signing key");
                 None
@@ -118,7 +174,28 @@ impl KeyStore {
     }
 
     /// Our CA with its CRL, plus every anchor and CRL in `trust/`.
-    pub fn trust(&self) -> Result<TrustStore, KeyError> {
+    pub fn trust(&self) -> Result<Arc<TrustStore>, KeyError> {
+        let mut files = vec![
+            self.ca_dir().join(lienthong_pki::ca::CA_CERT),
+            self.ca_dir().join(lienthong_pki::ca::CRL),
+        ];
+        if let Ok(entries) = std::fs::read_dir(self.trust_dir()) {
+            let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            more.sort();
+            files.extend(more);
+        }
+        let seen = fingerprint(files);
+        if let Some((was, store)) = &self.cache().trust {
+            if *was == seen {
+                return Ok(store.clone());
+            }
+        }
+        let store = Arc::new(self.read_trust()?);
+        self.cache().trust = Some((seen, store.clone()));
+        Ok(store)
+    }
+
+    fn read_trust(&self) -> Result<TrustStore, KeyError> {
         let mut store = TrustStore::from_ca_dir(self.ca_dir())?;
         let trust = self.trust_dir();
         if trust.is_dir() {

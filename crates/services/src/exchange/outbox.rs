@@ -215,13 +215,17 @@ pub async fn deliver_due(
     node_id: &str,
 ) -> Result<usize, ServiceError> {
     let claimed = claim(db, node_id).await?;
+    // A claim holds at most one row per sender and recipient, so the rows can go
+    // at once without breaking any stream's order: one slow peer does not hold up
+    // the others.
+    let outcomes =
+        futures::future::join_all(claimed.iter().map(|row| attempt(db, keys, http, row))).await;
     let mut delivered = 0;
-    for row in claimed {
-        let outcome = attempt(db, keys, http, &row).await;
+    for (row, outcome) in claimed.iter().zip(outcomes) {
         if matches!(outcome, Outcome::Delivered) {
             delivered += 1;
         }
-        settle(db, node_id, &row, outcome).await?;
+        settle(db, node_id, row, outcome).await?;
     }
     Ok(delivered)
 }

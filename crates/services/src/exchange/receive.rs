@@ -121,7 +121,7 @@ pub(crate) async fn receive_at(
 
 /// Our trust store. Failing to read it is our fault, not the sender's: an error
 /// (the sender is asked to try again later), not a refusal.
-fn trust(keys: &KeyStore) -> Result<TrustStore, ServiceError> {
+fn trust(keys: &KeyStore) -> Result<std::sync::Arc<TrustStore>, ServiceError> {
     keys.trust().map_err(|e| {
         tracing::error!(error = %e, "the exchange's trust store cannot be read");
         ServiceError::Conflict("trust store unavailable")
@@ -173,7 +173,7 @@ async fn check_document(
         from_code: Some(from.to_string()),
         package: Some(package),
     };
-    if let Err(reason) = check_signer(&trust(keys)?, bytes, &from, at) {
+    if let Err(reason) = check_signer(&*trust(keys)?, bytes, &from, at) {
         return Ok(Err(refuse(reason, package, &recipients)));
     }
     if recipients.is_empty() {
@@ -316,7 +316,7 @@ async fn check_status(
         recipient: sender.clone(),
         from_code: Some(from.to_string()),
     };
-    if let Err(reason) = check_signer(&trust(keys)?, bytes, &from, at) {
+    if let Err(reason) = check_signer(&*trust(keys)?, bytes, &from, at) {
         return Ok(Err(refuse(reason)));
     }
     let sent = sqlx::query(

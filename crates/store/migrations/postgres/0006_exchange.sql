@@ -31,7 +31,6 @@ CREATE TABLE exchange_outbox (
     edxml_document_id TEXT NOT NULL,             -- the DocumentId sent, or the one a status is about
     document_id       BIGINT REFERENCES documents(id),
     status_code       TEXT,                      -- for status rows: 01 … 16
-    xml               BYTEA NOT NULL,
     signed            BIGINT NOT NULL,
     state             TEXT NOT NULL,             -- pending | delivered | dead
     attempts          BIGINT NOT NULL,
@@ -40,7 +39,9 @@ CREATE TABLE exchange_outbox (
     claimed_until     TEXT,
     last_error        TEXT,
     created_at        TEXT NOT NULL,
-    delivered_at      TEXT
+    delivered_at      TEXT,
+    -- Last: SQLite then reads the other columns without walking this value's overflow pages.
+    xml               BYTEA NOT NULL
 );
 CREATE INDEX exchange_outbox_due ON exchange_outbox(state, next_attempt_at);
 CREATE INDEX exchange_outbox_stream ON exchange_outbox(sender_code, recipient_code, state, id);
@@ -64,13 +65,14 @@ CREATE TABLE exchange_inbox (
     signer_name          TEXT NOT NULL,
     page_count           BIGINT,
     attachment_count     BIGINT NOT NULL,
-    xml                  BYTEA NOT NULL,
     state                TEXT NOT NULL,          -- arrived | registered | refused
     incoming_document_id BIGINT REFERENCES documents(id),
     reason               TEXT,
     received_at          TEXT NOT NULL,
     decided_at           TEXT,
     decided_by           BIGINT REFERENCES people(id),
+    -- Last, for the same reason as the outbox's.
+    xml                  BYTEA NOT NULL,
     UNIQUE (recipient_agency_id, edxml_document_id)
 );
 CREATE INDEX exchange_inbox_queue ON exchange_inbox(recipient_agency_id, state, id);

@@ -31,7 +31,6 @@ CREATE TABLE exchange_outbox (
     edxml_document_id TEXT NOT NULL,             -- the DocumentId sent, or the one a status is about
     document_id       INTEGER REFERENCES documents(id),
     status_code       TEXT,                      -- for status rows: 01 … 16
-    xml               BLOB NOT NULL,
     signed            INTEGER NOT NULL,
     state             TEXT NOT NULL,             -- pending | delivered | dead
     attempts          INTEGER NOT NULL,
@@ -40,7 +39,9 @@ CREATE TABLE exchange_outbox (
     claimed_until     TEXT,
     last_error        TEXT,
     created_at        TEXT NOT NULL,
-    delivered_at      TEXT
+    delivered_at      TEXT,
+    -- Last: SQLite then reads the other columns without walking this value's overflow pages.
+    xml               BLOB NOT NULL
 );
 CREATE INDEX exchange_outbox_due ON exchange_outbox(state, next_attempt_at);
 CREATE INDEX exchange_outbox_stream ON exchange_outbox(sender_code, recipient_code, state, id);
@@ -64,13 +65,14 @@ CREATE TABLE exchange_inbox (
     signer_name          TEXT NOT NULL,
     page_count           INTEGER,
     attachment_count     INTEGER NOT NULL,
-    xml                  BLOB NOT NULL,
     state                TEXT NOT NULL,          -- arrived | registered | refused
     incoming_document_id INTEGER REFERENCES documents(id),
     reason               TEXT,
     received_at          TEXT NOT NULL,
     decided_at           TEXT,
     decided_by           INTEGER REFERENCES people(id),
+    -- Last, for the same reason as the outbox's.
+    xml                  BLOB NOT NULL,
     UNIQUE (recipient_agency_id, edxml_document_id)
 );
 CREATE INDEX exchange_inbox_queue ON exchange_inbox(recipient_agency_id, state, id);
