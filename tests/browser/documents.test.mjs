@@ -20,6 +20,10 @@ const CLERK = 'vanthu.skhcn';
 const LEADER = 'giamdoc.skhcn';
 const HEAD = 'truongphong.skhcn';
 const SPECIALIST = 'chuyenvien.skhcn';
+/** The reply also goes, by exchange, to the Department of Home Affairs. */
+const OTHER_CLERK = 'vanthu.snv';
+const OTHER_AGENCY = 'Sở Nội vụ';
+const OTHER_CODE = '000.00.02.H62';
 
 const STEP_TIMEOUT = 8_000; // server-rendered pages on loopback (debug build, argon2 on sign-in)
 const JOURNEY_TIMEOUT = 90_000;
@@ -308,6 +312,7 @@ test('documents: an incoming plan is registered, assigned, answered, and the rep
       assert.ok(units.length > 0, '#drafting_unit_id offers at least one unit');
       await page.locator('#drafting_unit_id').selectOption(units[0]);
       await page.locator('#recipients_other').fill('Ủy ban nhân dân tỉnh');
+      await page.locator('#recipient_agencies').selectOption({ label: OTHER_AGENCY });
       await shot(p, '3a-new-outgoing-filled');
       const status = await submitAndLoad(p, page.locator('form#new-outgoing button[type="submit"]'));
       await expectVisible(page, 'main[data-page="document"]', `the draft's page after saving (HTTP ${status})`);
@@ -431,6 +436,44 @@ test('documents: an incoming plan is registered, assigned, answered, and the rep
       assert.match(type, /^application\/pdf\b/, `GET ${href} content-type should be application/pdf, got ${JSON.stringify(type)}`);
       assert.ok(body.equals(pdf), `the downloaded file is the uploaded PDF (${body.length} bytes vs ${pdf.length})`);
       await shot(p, '9b-document-with-attachment');
+    });
+    await step('10. the reply arrives at the other department by exchange and is registered in one click', async () => {
+      const p = await as(OTHER_CLERK);
+      const { page } = p;
+      const until = Date.now() + 10_000;
+      let row;
+      for (;;) {
+        await goto(p, '/exchange/arrived');
+        row = page.locator('[data-testid="arrived"] tr[data-arrival-id]', { hasText: REPLY_SUBJECT }).first();
+        if ((await row.count()) > 0 || Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok((await row.count()) > 0, `the reply should arrive in ${OTHER_CLERK}'s queue within 10 s`);
+      await shot(p, '10a-arrived-queue');
+      await submitAndLoad(p, row.locator('a').first());
+      await expectVisible(page, 'form#register', 'the prefilled registration form');
+      assert.equal(await page.locator('form#register #subject').inputValue(), REPLY_SUBJECT, 'the subject is prefilled from the package');
+      await shot(p, '10b-arrival');
+      await submitAndLoad(p, page.locator('[data-testid="register-arrival"]'));
+      await expectStatus(p, 'registered', 'the arrival, registered as an incoming document');
+      await shot(p, '10c-registered');
+    });
+
+    await step('11. the sender sees the statuses come back (arrived, registered)', async () => {
+      const p = await as(CLERK);
+      const { page } = p;
+      const item = page.locator(`[data-testid="deliveries"] li[data-recipient="${OTHER_CODE}"]`);
+      const until = Date.now() + 10_000;
+      let codes = [];
+      for (;;) {
+        await goto(p, `/documents/${replyId}`);
+        codes = await item.locator('li[data-status]').evaluateAll((ls) => ls.map((l) => l.getAttribute('data-status')));
+        if ((codes.includes('01') && codes.includes('03')) || Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await shot(p, '11-deliveries');
+      assert.ok(codes.includes('01') && codes.includes('03'), `statuses 01 and 03 within 10 s, got ${JSON.stringify(codes)}`);
+      assert.equal(await item.getAttribute('data-delivery'), 'delivered');
     });
   } finally {
     for (const p of people.values()) await p.context.close().catch(() => {});
