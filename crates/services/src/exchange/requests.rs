@@ -280,8 +280,17 @@ pub(super) async fn file_request(
         .fetch_optional(tx.conn())
         .await?;
         let Some(row) = inserted else {
-            // Filed at the same moment by another delivery of the same bytes.
-            return Err(ServiceError::Conflict("request received twice at once"));
+            // Filed at the same moment by another delivery of the same bytes,
+            // which did the rest: answer as it did.
+            let r = sqlx::query(
+                "SELECT id FROM exchange_requests WHERE recipient_agency_id = $1 AND sha256 = $2",
+            )
+            .bind(to.id)
+            .bind(sha256)
+            .fetch_one(tx.conn())
+            .await?;
+            ids.push(r.try_get(0)?);
+            continue;
         };
         let id: i64 = row.try_get(0)?;
         tx.audit(
