@@ -203,7 +203,8 @@ pub(super) async fn file_request(
         .is_some();
     }
     let mut ids = Vec::new();
-    for to in known.then_some(recipients.as_slice()).unwrap_or_default() {
+    let answered: &[LocalAgency] = if known { &recipients } else { &[] };
+    for to in answered {
         // The same request package received before: nothing changes.
         if let Some(r) = sqlx::query(
             "SELECT id FROM exchange_requests WHERE recipient_agency_id = $1 AND sha256 = $2",
