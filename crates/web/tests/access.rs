@@ -134,6 +134,18 @@ const ROUTES: &[(&str, &str, Access)] = &[
         "/api/v1/documents/{id}/deliveries",
         Access::ApiMember(404),
     ),
+    // Each clerk's own pending recall, update and replace requests.
+    ("GET", "/api/v1/exchange/requests", Access::ApiToken),
+    (
+        "POST",
+        "/exchange/requests/{id}/{action}",
+        Access::Member(404),
+    ),
+    (
+        "POST",
+        "/api/v1/exchange/requests/{id}/{action}",
+        Access::ApiMember(404),
+    ),
 ];
 
 #[test]
@@ -180,6 +192,8 @@ struct Targets {
     task: i64,
     /// A package arrived for the department.
     arrival: i64,
+    /// A recall waiting for the department's clerk.
+    request: i64,
 }
 
 async fn targets(s: &TestServer) -> Targets {
@@ -199,6 +213,31 @@ async fn targets(s: &TestServer) -> Targets {
         attachment,
         task,
         arrival: department_arrival(s).await,
+        request: department_request(s).await,
+    }
+}
+
+/// A recall from SYT of a package the department refused (the same one on every call).
+async fn department_request(s: &TestServer) -> i64 {
+    use lienthong_services::exchange::{self, Receipt};
+    let db = s.db().await;
+    let inbox = match exchange::receive(&db, &keys(s), &signed_package(s, SYT, SKHCN, 7002))
+        .await
+        .unwrap()
+    {
+        Receipt::Arrived { inbox_ids, .. } => inbox_ids[0],
+        other => panic!("{other:?}"),
+    };
+    let clerk = principal(s, "vanthu.skhcn").await;
+    // Another test may be refusing it at the same moment.
+    match exchange::refuse_arrival(&db, &clerk, inbox, "Gửi nhầm").await {
+        Ok(()) | Err(lienthong_services::ServiceError::Conflict(_)) => {}
+        Err(e) => panic!("{e:?}"),
+    }
+    let recall = signed_request(s, SYT, SKHCN, 7002, "Thu hồi");
+    match exchange::receive(&db, &keys(s), &recall).await.unwrap() {
+        Receipt::Request { request_ids, .. } => request_ids[0],
+        other => panic!("{other:?}"),
     }
 }
 
@@ -257,6 +296,8 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.document
     } else if template.contains("tasks/{id}") {
         t.task
+    } else if template.contains("exchange/requests/{id}") {
+        t.request
     } else if template.starts_with("/exchange/arrived/{id}")
         || template.starts_with("/api/v1/exchange/arrivals/{id}")
     {
@@ -266,6 +307,8 @@ fn path_for(template: &str, t: &Targets) -> String {
     };
     let action = if template.contains("tasks/") {
         "complete"
+    } else if template.contains("requests/") {
+        "agree"
     } else {
         "forward"
     };

@@ -234,5 +234,175 @@ async fn the_sender_sees_delivery_and_statuses_on_the_document_page() {
             page.contains(r#"data-status="01""#),
             "no status 01 came back"
         );
+
+        // The clerk recalls it (thu hồi) from the API; SYT had not registered it,
+        // so its system takes it back and answers 13.
+        assert!(
+            page.contains(r#"id="recall""#),
+            "a recall form for the clerk"
+        );
+        let api = token(s, "vanthu.skhcn").await;
+        let recall = |body: serde_json::Value| {
+            client()
+                .post(format!("{}/api/v1/documents/{id}/recall", s.base))
+                .bearer_auth(&api)
+                .json(&body)
+                .send()
+        };
+        let res = recall(serde_json::json!({"kind": "recall", "reason": " "}))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let res = recall(serde_json::json!({"kind": "withdraw", "reason": "Sai sót"}))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let res = recall(serde_json::json!({"kind": "recall", "reason": "Sai sót số liệu"}))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+        // Nobody else may.
+        let other = token(s, "vanthu.syt").await;
+        let res = client()
+            .post(format!("{}/api/v1/documents/{id}/recall", s.base))
+            .bearer_auth(&other)
+            .json(&serde_json::json!({"kind": "recall", "reason": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        for _ in 0..60 {
+            page = c
+                .get(format!("{}/documents/{id}", s.base))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if page.contains(r#"data-status="13""#) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        assert!(
+            page.contains(r#"data-status="13""#),
+            "no status 13 came back"
+        );
+        assert!(page.contains(r#"data-event="exchange_request_sent""#));
+    }
+}
+
+#[tokio::test]
+async fn the_clerk_agrees_to_or_refuses_a_recall_of_a_registered_document() {
+    for s in servers() {
+        let (status, receipt) = post_package(s, signed_package(s, SKHCN, SYT, 8201)).await;
+        assert_eq!(status, 200, "{}: {receipt}", s.backend);
+        let inbox = receipt["inbox_ids"][0].as_i64().unwrap();
+        let api = token(s, "vanthu.syt").await;
+        let res = client()
+            .post(format!(
+                "{}/api/v1/exchange/arrivals/{inbox}/register",
+                s.base
+            ))
+            .bearer_auth(&api)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let doc = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+        // The sender recalls it: registered, so the request waits for the clerk.
+        let recall = signed_request(s, SKHCN, SYT, 8201, "Ban hành nhầm");
+        let (status, receipt) = post_package(s, recall.clone()).await;
+        assert_eq!(status, 200, "{receipt}");
+        assert_eq!(receipt["outcome"], "request");
+        assert_eq!(receipt["kind"], "recall");
+        let id = receipt["request_ids"][0].as_i64().unwrap();
+        assert_eq!(post_package(s, recall).await, (200, receipt.clone()));
+
+        let list: Value = client()
+            .get(format!("{}/api/v1/exchange/requests", s.base))
+            .bearer_auth(&api)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mine = list["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap();
+        assert_eq!(mine["reason"], "Ban hành nhầm");
+        assert_eq!(mine["incoming_document_id"], doc);
+
+        let c = sign_in(s, "vanthu.syt").await;
+        let queue = c
+            .get(format!("{}/exchange/arrived", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(queue.contains(&format!(r#"data-request-id="{id}""#)));
+        let page = c
+            .get(format!("{}/documents/{doc}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!(r#"data-request-id="{id}""#)),
+            "{page}"
+        );
+        let csrf = csrf_of(&page);
+        // Refusing needs a reason.
+        let res = c
+            .post(format!("{}/exchange/requests/{id}/refuse", s.base))
+            .form(&[("_csrf", csrf.as_str()), ("reason", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        // Another agency's clerk does not learn it exists.
+        let other = token(s, "vanthu.skhcn").await;
+        let res = client()
+            .post(format!("{}/api/v1/exchange/requests/{id}/agree", s.base))
+            .bearer_auth(&other)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404);
+        let res = client()
+            .post(format!("{}/api/v1/exchange/requests/{id}/agree", s.base))
+            .bearer_auth(&api)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let decided: Value = res.json().await.unwrap();
+        assert_eq!(
+            (decided["state"].as_str(), decided["answer"].as_str()),
+            (Some("agreed"), Some("15"))
+        );
+        let page = c
+            .get(format!("{}/documents/{doc}", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(r#"data-status="recalled""#));
+        assert!(page.contains(r#"data-event="exchange_recalled""#));
     }
 }

@@ -108,7 +108,7 @@ fn to_arrival(r: &sqlx::any::AnyRow) -> Result<Arrival, sqlx::Error> {
 }
 
 /// The agencies whose arrivals `who` handles: those where they are a clerk.
-fn clerk_agencies(who: &Principal) -> Vec<i64> {
+pub(super) fn clerk_agencies(who: &Principal) -> Vec<i64> {
     let mut ids: Vec<i64> = who
         .positions
         .iter()
@@ -164,7 +164,7 @@ pub async fn arrival(db: &Db, who: &Principal, id: i64) -> Result<Arrival, Servi
     Ok(a)
 }
 
-fn parse(xml: &[u8]) -> Result<Package, ServiceError> {
+pub(super) fn parse(xml: &[u8]) -> Result<Package, ServiceError> {
     let limits = Limits {
         max_input_bytes: MAX_PACKAGE_BYTES,
         ..Limits::default()

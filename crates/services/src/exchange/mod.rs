@@ -15,6 +15,9 @@
 //! - Arrivals: the clerk registers an arrived package ([`register_arrival`], status
 //!   03) or refuses it ([`refuse_arrival`], status 02); assigning, progress and
 //!   completion on the registered document then queue 04, 05 and 06.
+//! - Recall, update, replace (thu hồi, cập nhật, thay thế): [`recall`] sends one;
+//!   a received one is applied at once before registration (13, 15), or waits for
+//!   the clerk's [`agree_request`] (15) or [`refuse_request`] (16).
 //! - The sender's view: [`deliveries`], per recipient, state and statuses.
 //!
 //! Status packages are written unsigned into the outbox and signed by the worker
@@ -26,6 +29,7 @@ pub mod keys;
 mod outbox;
 mod package;
 mod receive;
+mod requests;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -43,6 +47,9 @@ pub use arrivals::{
 pub use keys::{KeyError, KeyStore, Signer};
 pub use outbox::{add_peer, deliver_due, peers, Peer, CLAIM_BATCH};
 pub use receive::{receive, Receipt, MAX_PACKAGE_BYTES};
+pub use requests::{
+    agree_request, recall, refuse_request, request, requests, ExchangeRequest, RequestKind,
+};
 pub use timeline::{deliveries, Delivery, StatusEntry};
 
 pub(crate) use outbox::report;

@@ -24,18 +24,18 @@ pub(crate) fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).unwrap_or_else(|| Utc.fix())
 }
 
-/// Queues the issued document `id` for every recipient agency with a code. When
-/// the issuing agency has no signing key, or signing fails, the document stays
-/// issued (its number is taken and valid on paper) and its timeline says why it
-/// was not sent electronically: refusing to issue would stop the clerk's work
-/// for a missing file the clerk cannot fix.
-pub(crate) async fn send_issued(
-    tx: &mut WriteTx,
-    blobs: &BlobStore,
-    keys: &KeyStore,
-    who: &Principal,
-    id: i64,
-) -> Result<usize, ServiceError> {
+/// What every package of an issued document carries, whoever it goes to: the
+/// header (with no recipient yet), the sending agency and the recipients with a code.
+pub(crate) struct Composed {
+    pub sender: super::LocalAgency,
+    pub recipients: Vec<Organization>,
+    pub document_id: DocumentId,
+    /// `header.to` is empty: one package per recipient fills it.
+    pub header: MessageHeader,
+}
+
+/// The header of the issued document `id` as edXML writes it.
+pub(crate) async fn compose(tx: &mut WriteTx, id: i64) -> Result<Composed, ServiceError> {
     let r = sqlx::query(
         "SELECT agency_id, symbol, issued_on, doc_type, legal_normative, subject, urgency, signer_name,
                 due_on, page_count, copies, in_reply_to
@@ -86,22 +86,73 @@ pub(crate) async fn send_issued(
     }
     let sender = agency_by_id(tx.conn(), agency_id).await?;
     recipients.retain(|r| r.organ_id != sender.code);
-    if recipients.is_empty() {
-        return Ok(0);
-    }
 
-    let not_sent = |reason: String| json!({"reason": reason, "recipients": recipients.iter().map(|r| r.organ_id.to_string()).collect::<Vec<_>>()});
-    let Some(signer_key) = keys.signer(&sender.code) else {
-        let detail = not_sent(format!(
-            "agency {} has no signing certificate on this system",
-            sender.code
-        ));
-        add_event(tx, id, who, "exchange_not_sent", &detail).await?;
-        tx.audit(&who.actor(), "exchange.not_sent", "document", id, detail)
-            .await?;
-        return Ok(0);
+    let code = match symbol.split_once('/') {
+        Some((n, rest)) => Code {
+            number: n.to_owned(),
+            notation: rest.to_owned(),
+        },
+        None => Code {
+            number: String::new(),
+            notation: symbol.clone(),
+        },
     };
+    let document_id = DocumentId {
+        organ_id: sender.code.clone(),
+        date: issued_on,
+        code: symbol.clone(),
+    };
+    let response_for = match in_reply_to {
+        Some(incoming) => answered(tx, incoming).await?,
+        None => Vec::new(),
+    };
+    let place = promulgation_place(tx, &sender.name).await?;
+    let header = MessageHeader {
+        from: Organization::new(sender.code.clone(), sender.name.clone()),
+        to: Vec::new(),
+        document_id: Some(document_id.clone()),
+        code,
+        promulgation: PromulgationInfo {
+            place,
+            date: issued_on,
+        },
+        document_type: EdxmlType {
+            kind: if legal != 0 { "1" } else { "2" }.into(),
+            detail: Some(doc_type.code().into()),
+            name: doc_type.name_vi().into(),
+        },
+        subject,
+        content: None,
+        signer: SignerInfo {
+            competence: None,
+            position: None,
+            full_name: (!signer.is_empty()).then_some(signer),
+        },
+        due_date: due_on,
+        to_places: places,
+        other: OtherInfo {
+            priority: Some(priority(urgency)),
+            promulgation_amount: copies.and_then(|c| u32::try_from(c).ok()),
+            page_amount: page_count.and_then(|c| u32::try_from(c).ok()),
+            ..OtherInfo::default()
+        },
+        steering_type: None,
+        response_for,
+    };
+    Ok(Composed {
+        sender,
+        recipients,
+        document_id,
+        header,
+    })
+}
 
+/// The document's current attachments, read from the blob store, as edXML carries them.
+pub(crate) async fn attachments_of(
+    tx: &mut WriteTx,
+    blobs: &BlobStore,
+    id: i64,
+) -> Result<Vec<Attachment>, ServiceError> {
     let mut attachments = Vec::new();
     let files = sqlx::query(
         "SELECT file_name, blob_sha256, content_type FROM attachments WHERE document_id = $1 ORDER BY position",
@@ -124,67 +175,61 @@ pub(crate) async fn send_issued(
             bytes: bytes.to_vec(),
         });
     }
+    Ok(attachments)
+}
 
-    let code = match symbol.split_once('/') {
-        Some((n, rest)) => Code {
-            number: n.to_owned(),
-            notation: rest.to_owned(),
-        },
-        None => Code {
-            number: String::new(),
-            notation: symbol.clone(),
-        },
+/// A TraceHeader for a package leaving `sender` now.
+pub(crate) fn trace(sender: &OrgCode) -> Vec<TraceHeader> {
+    vec![TraceHeader {
+        organ_id: sender.clone(),
+        timestamp: Utc::now().with_timezone(&vietnam()),
+    }]
+}
+
+/// Queues the issued document `id` for every recipient agency with a code. When
+/// the issuing agency has no signing key, or signing fails, the document stays
+/// issued (its number is taken and valid on paper) and its timeline says why it
+/// was not sent electronically: refusing to issue would stop the clerk's work
+/// for a missing file the clerk cannot fix.
+pub(crate) async fn send_issued(
+    tx: &mut WriteTx,
+    blobs: &BlobStore,
+    keys: &KeyStore,
+    who: &Principal,
+    id: i64,
+) -> Result<usize, ServiceError> {
+    let Composed {
+        sender,
+        recipients,
+        document_id,
+        header,
+    } = compose(tx, id).await?;
+    if recipients.is_empty() {
+        return Ok(0);
+    }
+
+    let not_sent = |reason: String| json!({"reason": reason, "recipients": recipients.iter().map(|r| r.organ_id.to_string()).collect::<Vec<_>>()});
+    let Some(signer_key) = keys.signer(&sender.code) else {
+        let detail = not_sent(format!(
+            "agency {} has no signing certificate on this system",
+            sender.code
+        ));
+        add_event(tx, id, who, "exchange_not_sent", &detail).await?;
+        tx.audit(&who.actor(), "exchange.not_sent", "document", id, detail)
+            .await?;
+        return Ok(0);
     };
-    let document_id = DocumentId {
-        organ_id: sender.code.clone(),
-        date: issued_on,
-        code: symbol.clone(),
-    };
-    let response_for = match in_reply_to {
-        Some(incoming) => answered(tx, incoming).await?,
-        None => Vec::new(),
-    };
-    let place = promulgation_place(tx, &sender.name).await?;
-    let now = Utc::now().with_timezone(&vietnam());
+
+    let attachments = attachments_of(tx, blobs, id).await?;
+    let traces = trace(&sender.code);
     let mut queued = 0;
     for to in &recipients {
         let package = Package {
             header: MessageHeader {
-                from: Organization::new(sender.code.clone(), sender.name.clone()),
                 to: vec![to.clone()],
-                document_id: Some(document_id.clone()),
-                code: code.clone(),
-                promulgation: PromulgationInfo {
-                    place: place.clone(),
-                    date: issued_on,
-                },
-                document_type: EdxmlType {
-                    kind: if legal != 0 { "1" } else { "2" }.into(),
-                    detail: Some(doc_type.code().into()),
-                    name: doc_type.name_vi().into(),
-                },
-                subject: subject.clone(),
-                content: None,
-                signer: SignerInfo {
-                    competence: None,
-                    position: None,
-                    full_name: (!signer.is_empty()).then(|| signer.clone()),
-                },
-                due_date: due_on,
-                to_places: places.clone(),
-                other: OtherInfo {
-                    priority: Some(priority(urgency)),
-                    promulgation_amount: copies.and_then(|c| u32::try_from(c).ok()),
-                    page_amount: page_count.and_then(|c| u32::try_from(c).ok()),
-                    ..OtherInfo::default()
-                },
-                steering_type: None,
-                response_for: response_for.clone(),
+                ..header.clone()
             },
-            traces: vec![TraceHeader {
-                organ_id: sender.code.clone(),
-                timestamp: now,
-            }],
+            traces: traces.clone(),
             business: Some(Business {
                 doc_type: BusinessDocType::New,
                 reason: None,

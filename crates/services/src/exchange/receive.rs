@@ -35,24 +35,35 @@ pub enum Receipt {
     },
     /// A status package about a document we sent.
     Status { status_id: i64, code: String },
+    /// A recall, update or replace (thu hồi, cập nhật, thay thế) of a document we
+    /// received, recorded for each of our agencies that received it.
+    Request {
+        document_id: String,
+        /// recall | update | replace
+        kind: String,
+        request_ids: Vec<i64>,
+    },
     /// Refused and kept in quarantine.
     Quarantined { quarantine_id: i64, reason: String },
 }
 
-/// Why a package is refused, with what is known of it for the status 02.
-struct Refusal {
-    reason: String,
+/// Why a package is refused, with what is known of it for the status sent back.
+pub(super) struct Refusal {
+    pub reason: String,
+    /// The status that says so: 02, or 16 for a request about nothing we received.
+    pub answer: StatusCode,
     /// Set when the package parsed as a document: whom to tell, about what.
-    package: Option<Package>,
+    pub package: Option<Package>,
     /// Our agency it was addressed to, if any (whose clerk sees the quarantine).
-    recipient: Option<LocalAgency>,
-    from_code: Option<String>,
+    pub recipient: Option<LocalAgency>,
+    pub from_code: Option<String>,
 }
 
 impl Refusal {
     fn bare(reason: impl ToString) -> Self {
         Refusal {
             reason: reason.to_string(),
+            answer: StatusCode::Refused,
             package: None,
             recipient: None,
             from_code: None,
@@ -103,6 +114,15 @@ pub(crate) async fn receive_at(
     };
     match Package::parse(bytes, &limits) {
         Ok(package) => match check_document(db, keys, bytes, package, at).await? {
+            // A recall, update or replace carries the DocumentId of the package it is
+            // about: it is no arrival, and is handled before the arrivals' idempotency.
+            Ok((package, recipients)) if super::requests::is_request(&package) => {
+                match super::requests::file_request(db, bytes, &sha256, package, recipients).await?
+                {
+                    Ok(receipt) => Ok(receipt),
+                    Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                }
+            }
             Ok((package, recipients)) => file_document(db, bytes, package, recipients).await,
             Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
         },
@@ -169,6 +189,7 @@ async fn check_document(
     let from = package.header.from.organ_id.clone();
     let refuse = |reason: String, package: Package, recipients: &[LocalAgency]| Refusal {
         reason,
+        answer: StatusCode::Refused,
         recipient: recipients.first().cloned(),
         from_code: Some(from.to_string()),
         package: Some(package),
@@ -193,7 +214,7 @@ async fn check_document(
 }
 
 /// The DocumentId of a package: as sent, or built from its parts when absent.
-fn document_id_of(p: &Package) -> DocumentId {
+pub(super) fn document_id_of(p: &Package) -> DocumentId {
     p.header.document_id.clone().unwrap_or_else(|| DocumentId {
         organ_id: p.header.from.organ_id.clone(),
         date: p.header.promulgation.date,
@@ -312,6 +333,7 @@ async fn check_status(
     let sender = local_agency(&mut conn, about.organ_id.as_str()).await?;
     let refuse = |reason: String| Refusal {
         reason,
+        answer: StatusCode::Refused,
         package: None,
         recipient: sender.clone(),
         from_code: Some(from.to_string()),
@@ -402,7 +424,7 @@ async fn file_status(db: &Db, status: StatusPackage, sent: Sent) -> Result<Recei
 }
 
 /// Keeps a refused package with its reason and, when we know who sent which
-/// document and can reach them, queues a status 02 saying why.
+/// document and can reach them, queues a status 02 (or 16) saying why.
 async fn quarantine(
     db: &Db,
     raw: &[u8],
@@ -499,7 +521,7 @@ async fn refuse_back(
             to_name: &sender.organ_name,
             about: doc_id,
             document_id: None,
-            code: StatusCode::Refused,
+            code: refusal.answer,
             description: Some(refusal.reason.chars().take(500).collect()),
             staff: None,
         },

@@ -105,7 +105,15 @@ async fn approved(db: &Db, e: &Env) -> i64 {
         note: String::new(),
         attachments: vec![Upload {
             file_name: "cong-van.pdf".into(),
-            bytes: Bytes::from_static(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"),
+            bytes: Bytes::from(
+                lienthong_files::to_pdf(&lienthong_files::Table {
+                    title: "CÔNG VĂN".into(),
+                    subtitle: "Về việc triển khai liên thông văn bản điện tử".into(),
+                    columns: vec!["Nội dung".into()],
+                    rows: vec![vec!["Đề nghị các đơn vị phối hợp.".into()]],
+                })
+                .unwrap(),
+            ),
             claimed_type: Some("application/pdf".into()),
         }],
     };
@@ -239,7 +247,7 @@ async fn issuing_queues_one_signed_package_per_recipient_with_a_code() {
             assert_eq!(h.to_places.len(), 3);
             assert_eq!(p.attachments.len(), 1);
             assert_eq!(p.attachments[0].name, "cong-van.pdf");
-            assert!(p.attachments[0].bytes.starts_with(b"%PDF-1.4"));
+            assert!(p.attachments[0].bytes.starts_with(b"%PDF-"));
         }
         let events: Vec<String> = doc.events.iter().map(|e| e.kind.clone()).collect();
         assert!(events.contains(&"exchange_queued".to_owned()), "{events:?}");
@@ -905,5 +913,304 @@ async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
             receive(db, &e.keys, &xml).await.unwrap(),
             Receipt::Arrived { .. }
         ));
+    }
+}
+
+/// The codes of the statuses `recipient` sent back about outgoing document `id`.
+async fn codes_from(db: &Db, id: i64, recipient: &str) -> Vec<(String, Option<String>)> {
+    let sender = principal(db, "vanthu.skhcn").await;
+    deliveries(db, &sender, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.recipient_code == recipient)
+        .unwrap()
+        .statuses
+        .into_iter()
+        .map(|s| (s.code, s.description))
+        .collect()
+}
+
+fn codes(v: &[(String, Option<String>)]) -> Vec<&str> {
+    v.iter().map(|(c, _)| c.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_recall_before_registration_takes_the_arrival_back_with_13() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let id = issued(db, &e).await;
+        drain(db, &e).await;
+        let clerk = principal(db, "vanthu.syt").await;
+        assert_eq!(arrivals(db, &clerk).await.unwrap().len(), 1, "{}", t.name);
+        let sender = principal(db, "vanthu.skhcn").await;
+        // Nobody but a clerk of the issuing agency recalls it.
+        for who in ["chuyenvien.skhcn", "vanthu.syt"] {
+            let p = principal(db, who).await;
+            assert!(
+                matches!(
+                    recall(db, &e.blobs, &p, id, RequestKind::Recall, "Sai sót").await,
+                    Err(ServiceError::Forbidden)
+                ),
+                "{who}"
+            );
+        }
+        assert!(matches!(
+            recall(db, &e.blobs, &sender, id, RequestKind::Recall, "  ").await,
+            Err(ServiceError::Invalid {
+                field: "reason",
+                ..
+            })
+        ));
+        let audit = count(db, "audit_log").await;
+        let queued = recall(
+            db,
+            &e.blobs,
+            &sender,
+            id,
+            RequestKind::Recall,
+            "Sai sót số liệu",
+        )
+        .await
+        .unwrap();
+        assert_eq!(queued, 2, "SYT and STC, which it was sent to");
+        assert!(count(db, "audit_log").await > audit);
+        let rows = outbox(db, "request").await;
+        assert_eq!(rows.len(), 2);
+        drain(db, &e).await;
+        // Signed by the worker, with the Bussiness block and no attachment.
+        let rows = outbox(db, "request").await;
+        assert!(rows.iter().all(|r| r.2 == "delivered"), "{rows:?}");
+        let v = lienthong_edxml::verify(&rows[0].5).unwrap();
+        assert_eq!(
+            lienthong_pki::agency_code_of(&v.certificate),
+            Some(code(SKHCN))
+        );
+        let p = Package::parse(&rows[0].5, &Limits::default()).unwrap();
+        let b = p.business.unwrap();
+        assert_eq!(b.doc_type, lienthong_edxml::BusinessDocType::Recall);
+        assert_eq!(b.reason.as_deref(), Some("Sai sót số liệu"));
+        assert!(p.attachments.is_empty());
+
+        assert!(arrivals(db, &clerk).await.unwrap().is_empty(), "{}", t.name);
+        assert_eq!(codes(&codes_from(db, id, SYT).await), ["01", "13"]);
+        let doc = documents::get(db, &sender, id).await.unwrap();
+        assert!(doc.events.iter().any(|e| e.kind == "exchange_request_sent"));
+        // Nothing to register any more.
+        let inbox: i64 = sqlx::query(
+            "SELECT id FROM exchange_inbox WHERE state = 'recalled' ORDER BY id LIMIT 1",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get(0);
+        assert!(
+            register_arrival(db, &e.blobs, &clerk, inbox, Overrides::default())
+                .await
+                .is_err()
+        );
+
+        // A replay of the same request package: the same answer, nothing changes.
+        let xml = rows[0].5.clone();
+        let (requests_before, out, audit) = (
+            count(db, "exchange_requests").await,
+            count(db, "exchange_outbox").await,
+            count(db, "audit_log").await,
+        );
+        let first = receive(db, &e.keys, &xml).await.unwrap();
+        assert!(matches!(first, Receipt::Request { .. }), "{first:?}");
+        assert_eq!(receive(db, &e.keys, &xml).await.unwrap(), first);
+        assert_eq!(count(db, "exchange_requests").await, requests_before);
+        assert_eq!(count(db, "exchange_outbox").await, out);
+        assert_eq!(count(db, "audit_log").await, audit);
+    }
+}
+
+#[tokio::test]
+async fn an_update_before_registration_replaces_the_arrival_with_15() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let id = issued(db, &e).await;
+        drain(db, &e).await;
+        let sender = principal(db, "vanthu.skhcn").await;
+        sqlx::query("UPDATE documents SET subject = $1 WHERE id = $2")
+            .bind("Về việc triển khai liên thông văn bản điện tử (đính chính)")
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        recall(
+            db,
+            &e.blobs,
+            &sender,
+            id,
+            RequestKind::Update,
+            "Đính chính trích yếu",
+        )
+        .await
+        .unwrap();
+        drain(db, &e).await;
+        let clerk = principal(db, "vanthu.syt").await;
+        let queue = arrivals(db, &clerk).await.unwrap();
+        assert_eq!(queue.len(), 1, "{}", t.name);
+        let a = arrival(db, &clerk, queue[0].id).await.unwrap();
+        assert_eq!(
+            a.subject,
+            "Về việc triển khai liên thông văn bản điện tử (đính chính)"
+        );
+        assert_eq!(a.attachments.len(), 1);
+        assert_eq!(codes(&codes_from(db, id, SYT).await), ["01", "15"]);
+        // Registered, the document has the new particulars.
+        let r = register_arrival(db, &e.blobs, &clerk, a.id, Overrides::default())
+            .await
+            .unwrap();
+        let incoming = documents::get(db, &clerk, r.id).await.unwrap();
+        assert!(incoming.subject.ends_with("(đính chính)"));
+    }
+}
+
+#[tokio::test]
+async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let id = issued(db, &e).await;
+        drain(db, &e).await;
+        let sender = principal(db, "vanthu.skhcn").await;
+        let clerk = principal(db, "vanthu.syt").await;
+        let a = arrivals(db, &clerk).await.unwrap()[0].id;
+        let r = register_arrival(db, &e.blobs, &clerk, a, Overrides::default())
+            .await
+            .unwrap();
+
+        // A recall waits for the clerk, who refuses it with a reason: 16.
+        recall(db, &e.blobs, &sender, id, RequestKind::Recall, "Gửi nhầm")
+            .await
+            .unwrap();
+        drain(db, &e).await;
+        let pending = requests(db, &clerk).await.unwrap();
+        assert_eq!(pending.len(), 1, "{}", t.name);
+        assert_eq!(
+            (pending[0].kind.as_str(), pending[0].reason.as_str()),
+            ("recall", "Gửi nhầm")
+        );
+        assert_eq!(pending[0].incoming_document_id, Some(r.id));
+        assert!(requests(db, &sender).await.unwrap().is_empty());
+        assert!(matches!(
+            request(db, &sender, pending[0].id).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            refuse_request(db, &sender, pending[0].id, "Không").await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            refuse_request(db, &clerk, pending[0].id, " ").await,
+            Err(ServiceError::Invalid { .. })
+        ));
+        refuse_request(db, &clerk, pending[0].id, "Văn bản đã được phân công xử lý")
+            .await
+            .unwrap();
+        assert!(matches!(
+            agree_request(db, &e.blobs, &clerk, pending[0].id).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        drain(db, &e).await;
+        let back = codes_from(db, id, SYT).await;
+        assert_eq!(codes(&back), ["01", "03", "16"]);
+        assert_eq!(
+            back[2].1.as_deref(),
+            Some("Văn bản đã được phân công xử lý")
+        );
+
+        // An update, agreed: 15, the new attachments added, the timeline says so.
+        recall(
+            db,
+            &e.blobs,
+            &sender,
+            id,
+            RequestKind::Update,
+            "Bổ sung phụ lục",
+        )
+        .await
+        .unwrap();
+        drain(db, &e).await;
+        let pending = requests(db, &clerk).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        agree_request(db, &e.blobs, &clerk, pending[0].id)
+            .await
+            .unwrap();
+        let incoming = documents::get(db, &clerk, r.id).await.unwrap();
+        assert_eq!(incoming.attachments.len(), 2);
+        assert!(incoming.events.iter().any(|e| e.kind == "exchange_updated"));
+
+        // A recall, agreed: 15, and the incoming document is marked recalled.
+        recall(
+            db,
+            &e.blobs,
+            &sender,
+            id,
+            RequestKind::Recall,
+            "Thu hồi để ban hành lại",
+        )
+        .await
+        .unwrap();
+        drain(db, &e).await;
+        let pending = requests(db, &clerk).await.unwrap();
+        agree_request(db, &e.blobs, &clerk, pending[0].id)
+            .await
+            .unwrap();
+        drain(db, &e).await;
+        let incoming = documents::get(db, &clerk, r.id).await.unwrap();
+        assert_eq!(incoming.status, "recalled");
+        assert!(incoming
+            .events
+            .iter()
+            .any(|e| e.kind == "exchange_recalled"));
+        assert_eq!(
+            codes(&codes_from(db, id, SYT).await),
+            ["01", "03", "16", "15", "15"]
+        );
+        assert!(requests(db, &clerk).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_recall_of_a_document_never_received_is_refused_with_16() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let mut p = package(SKHCN, SYT, 31);
+        p.business = Some(lienthong_edxml::Business {
+            doc_type: lienthong_edxml::BusinessDocType::Recall,
+            reason: Some("Sai sót".into()),
+        });
+        let xml = signed(&e, SKHCN, &p);
+        let reason = quarantined(db, &e, &xml).await;
+        assert!(
+            reason.contains("which none of its receiving agencies here received"),
+            "{reason}"
+        );
+        assert_eq!(
+            statuses_queued(db).await,
+            [("16".to_owned(), SKHCN.to_owned())],
+            "{}",
+            t.name
+        );
+        let row = sqlx::query("SELECT xml FROM exchange_outbox WHERE status_code = '16'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let status =
+            lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default())
+                .unwrap();
+        assert_eq!(status.description.as_deref(), Some(reason.as_str()));
+        assert_eq!(count(db, "exchange_inbox").await, 0);
+        assert_eq!(count(db, "exchange_requests").await, 0);
+        // Again: the same answer, nothing more queued.
+        assert_eq!(quarantined(db, &e, &xml).await, reason);
+        assert_eq!(statuses_queued(db).await.len(), 1);
     }
 }

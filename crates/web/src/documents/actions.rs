@@ -8,7 +8,7 @@ use lienthong_services::auth::Principal;
 use lienthong_services::documents::outgoing::{self, Decision, NewDraft, Recipient};
 use lienthong_services::documents::workflow::{self, Assign, Target};
 use lienthong_services::documents::Upload;
-use lienthong_services::{org, ServiceError};
+use lienthong_services::{exchange, org, ServiceError};
 use lienthong_store::time;
 
 use crate::http::form::parse_date_field;
@@ -160,6 +160,13 @@ pub async fn on_document(
         "issue" => outgoing::issue(db, &state.blobs, &state.keys, who, id)
             .await
             .map(|_| "actions.issued"),
+        // Thu hồi, cập nhật, thay thế: sent again by exchange with the Bussiness block.
+        "recall" => {
+            let kind = exchange::RequestKind::parse(&f.one("kind"))?;
+            exchange::recall(db, &state.blobs, who, id, kind, &f.one("reason"))
+                .await
+                .map(|_| "actions.recall_sent")
+        }
         _ => Err(ServiceError::NotFound),
     }
 }

@@ -6,7 +6,7 @@ pub(crate) mod actions;
 mod api;
 mod input;
 mod outgoing;
-mod page;
+pub(crate) mod page;
 
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};

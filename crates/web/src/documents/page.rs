@@ -10,7 +10,7 @@ use lienthong_domain::Role;
 use lienthong_services::documents::outgoing::{self, Recipient};
 use lienthong_services::documents::workflow::{self, Task};
 use lienthong_services::documents::{self, Document, Event};
-use lienthong_services::exchange::{self, Delivery, StatusEntry};
+use lienthong_services::exchange::{self, Delivery, ExchangeRequest, RequestKind, StatusEntry};
 use lienthong_services::{org, people, ServiceError};
 use lienthong_store::time;
 use serde::Deserialize;
@@ -61,6 +61,25 @@ pub struct DocumentPage {
     recipients: Vec<Recipient>,
     /// Of an issued document sent by exchange: per recipient, delivery and statuses.
     deliveries: Vec<DeliveryView>,
+    /// A clerk may recall, update or replace it (thu hồi, cập nhật, thay thế).
+    can_recall: bool,
+    recall_kinds: Vec<Choice>,
+    /// Of an incoming document that arrived by exchange: the sender's pending
+    /// recall, update and replace requests, for its clerk.
+    requests: Vec<RequestView>,
+}
+
+/// A pending request with the message key of its kind.
+pub struct RequestView {
+    pub r: ExchangeRequest,
+    pub kind_key: String,
+}
+
+pub fn request_view(r: ExchangeRequest) -> RequestView {
+    RequestView {
+        kind_key: format!("exchange.kind_{}", r.kind),
+        r,
+    }
 }
 
 /// One recipient's delivery, with the message keys of its state and statuses.
@@ -180,6 +199,25 @@ pub async fn document_view(
 
     let handlers = outgoing::handlers(&state.db, id).await?;
     let status = d.status.as_str();
+    let deliveries: Vec<DeliveryView> = if incoming || status != "issued" {
+        Vec::new()
+    } else {
+        exchange::deliveries(&state.db, who, id)
+            .await?
+            .into_iter()
+            .map(delivery_view)
+            .collect()
+    };
+    let requests = if incoming && is(Role::Clerk) {
+        exchange::requests(&state.db, who)
+            .await?
+            .into_iter()
+            .filter(|r| r.incoming_document_id == Some(id))
+            .map(request_view)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(DocumentPage {
         c: user.chrome().with_notice(notice),
         type_key: type_key(&d.doc_type),
@@ -222,15 +260,17 @@ pub async fn document_view(
         } else {
             outgoing::recipients(&state.db, id).await?
         },
-        deliveries: if incoming || status != "issued" {
-            Vec::new()
-        } else {
-            exchange::deliveries(&state.db, who, id)
-                .await?
-                .into_iter()
-                .map(delivery_view)
-                .collect()
-        },
+        can_recall: !incoming && is(Role::Clerk) && !deliveries.is_empty(),
+        recall_kinds: RequestKind::ALL
+            .iter()
+            .map(|k| Choice {
+                value: k.as_str().to_owned(),
+                key: format!("exchange.kind_{}", k.as_str()),
+                selected: false,
+            })
+            .collect(),
+        deliveries,
+        requests,
         d,
     })
 }
@@ -241,7 +281,10 @@ pub struct DoneQuery {
 }
 
 /// Message keys a redirect may ask the page to show.
-const NOTICES: [&str; 12] = [
+const NOTICES: [&str; 15] = [
+    "actions.recall_sent",
+    "exchange.request_agreed",
+    "exchange.request_refused",
     "actions.forwarded",
     "actions.assigned",
     "actions.submitted",

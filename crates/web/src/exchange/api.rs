@@ -1,5 +1,6 @@
 //! The exchange in the JSON API: the clerk's arrived queue with registering and
-//! refusing, and the sender's per-recipient delivery timeline.
+//! refusing, the recall, update and replace requests (thu hồi, cập nhật, thay thế)
+//! with agreeing and refusing, and the sender's per-recipient delivery timeline.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,6 +22,11 @@ pub fn routes() -> Router<AppState> {
             post(arrival_action),
         )
         .route("/api/v1/documents/{id}/deliveries", get(deliveries))
+        .route("/api/v1/exchange/requests", get(requests))
+        .route(
+            "/api/v1/exchange/requests/{id}/{action}",
+            post(request_action),
+        )
 }
 
 /// `GET /api/v1/exchange/arrivals`: packages arrived for the clerk's agencies.
@@ -74,4 +80,40 @@ async fn deliveries(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let deliveries = exchange::deliveries(&state.db, &who, id).await?;
     Ok(Json(json!({ "deliveries": deliveries })))
+}
+
+/// `GET /api/v1/exchange/requests`: the pending recall, update and replace requests
+/// of the clerk's agencies.
+async fn requests(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let requests = exchange::requests(&state.db, &who).await?;
+    Ok(Json(json!({ "requests": requests })))
+}
+
+/// `POST /api/v1/exchange/requests/{id}/agree` (status 15) or `…/refuse` with
+/// `{"reason"}` (status 16); answers the request as it now stands.
+async fn request_action(
+    State(state): State<AppState>,
+    ApiUser(who): ApiUser,
+    Path((id, action)): Path<(i64, String)>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    // Whoever may not see the request is not told it exists.
+    exchange::request(&state.db, &who, id)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Forbidden => ApiError::NotFound,
+            e => e.into(),
+        })?;
+    match action.as_str() {
+        "agree" => exchange::agree_request(&state.db, &state.blobs, &who, id).await?,
+        "refuse" => {
+            let reason = body["reason"].as_str().unwrap_or_default();
+            exchange::refuse_request(&state.db, &who, id, reason).await?
+        }
+        _ => return Err(ApiError::NotFound),
+    }
+    Ok(Json(exchange::request(&state.db, &who, id).await?).into_response())
 }

@@ -25,6 +25,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::documents::actions::error_key;
+use crate::documents::page::{request_view, RequestView};
 use crate::http::form::{choices, parse_date_field, Choice};
 use crate::http::{render, Chrome, CsrfForm, PageError, SignedIn};
 use crate::AppState;
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exchange/arrived", get(arrived_page))
         .route("/exchange/arrived/{id}", get(arrival_page))
         .route("/exchange/arrived/{id}/{action}", post(arrival_action))
+        .route("/exchange/requests/{id}/{action}", post(request_action))
         .route("/exchange/quarantine", get(quarantine_page))
 }
 
@@ -91,6 +93,9 @@ fn row(a: Arrival) -> ArrivalRow {
 struct ArrivedPage {
     c: Chrome,
     rows: Vec<ArrivalRow>,
+    /// Pending recall, update and replace requests (thu hồi, cập nhật, thay thế).
+    requests: Vec<RequestView>,
+    error: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -98,26 +103,94 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-const NOTICES: [&str; 1] = ["exchange.refused"];
+const NOTICES: [&str; 3] = [
+    "exchange.refused",
+    "exchange.request_agreed",
+    "exchange.request_refused",
+];
+
+async fn arrived_view(
+    state: &AppState,
+    user: &SignedIn,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+) -> Result<ArrivedPage, PageError> {
+    let rows = exchange::arrivals(&state.db, &user.principal)
+        .await?
+        .into_iter()
+        .map(row)
+        .collect();
+    let requests = exchange::requests(&state.db, &user.principal)
+        .await?
+        .into_iter()
+        .map(request_view)
+        .collect();
+    Ok(ArrivedPage {
+        c: user.chrome().with_notice(notice),
+        rows,
+        requests,
+        error,
+    })
+}
 
 async fn arrived_page(
     State(state): State<AppState>,
     user: SignedIn,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let rows = exchange::arrivals(&state.db, &user.principal)
-        .await?
-        .into_iter()
-        .map(row)
-        .collect();
     let notice = q
         .done
         .as_deref()
         .and_then(|d| NOTICES.iter().find(|n| **n == d).copied());
-    Ok(render(ArrivedPage {
-        c: user.chrome().with_notice(notice),
-        rows,
-    }))
+    Ok(render(arrived_view(&state, &user, notice, None).await?))
+}
+
+/// The clerk's decision on a recall, update or replace request: `agree` (status
+/// 15) or `refuse` with a reason (16). Back to the incoming document it is about,
+/// or to the arrived queue.
+async fn request_action(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path((id, action)): Path<(i64, String)>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let who = &user.principal;
+    // Nobody learns that another agency received a request.
+    let req = match exchange::request(&state.db, who, id).await {
+        Err(ServiceError::Forbidden) => return Err(PageError::NotFound),
+        other => other?,
+    };
+    let (outcome, notice) = match action.as_str() {
+        "agree" => (
+            exchange::agree_request(&state.db, &state.blobs, who, id).await,
+            "exchange.request_agreed",
+        ),
+        "refuse" => {
+            let reason = pairs
+                .iter()
+                .find(|(k, _)| k == "reason")
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
+            (
+                exchange::refuse_request(&state.db, who, id, reason).await,
+                "exchange.request_refused",
+            )
+        }
+        _ => return Err(PageError::NotFound),
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&match req.incoming_document_id {
+            Some(doc) => format!("/documents/{doc}?done={notice}"),
+            None => format!("/exchange/arrived?done={notice}"),
+        })
+        .into_response()),
+        Err(e @ (ServiceError::Invalid { .. } | ServiceError::Conflict(_))) => {
+            let mut res = render(arrived_view(&state, &user, None, Some(error_key(&e))).await?);
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The registration form, prefilled from the package (or from what the clerk
@@ -240,6 +313,7 @@ impl ArrivalPage {
         match self.r.a.state.as_str() {
             "registered" => "exchange.state_registered",
             "refused" => "exchange.state_refused",
+            "recalled" => "exchange.state_recalled",
             _ => "exchange.state_arrived",
         }
     }

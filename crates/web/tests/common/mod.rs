@@ -256,6 +256,30 @@ pub fn keys(s: &TestServer) -> lienthong_services::exchange::KeyStore {
 
 /// A signed edXML package from `from` to `to` numbered `number`, as a peer sends it.
 pub fn signed_package(s: &TestServer, from: &str, to: &str, number: u32) -> Vec<u8> {
+    signed_with(s, from, to, number, None)
+}
+
+/// The recall (thu hồi) of the package [`signed_package`] gives, with `reason`.
+pub fn signed_request(s: &TestServer, from: &str, to: &str, number: u32, reason: &str) -> Vec<u8> {
+    signed_with(
+        s,
+        from,
+        to,
+        number,
+        Some(lienthong_edxml::Business {
+            doc_type: lienthong_edxml::BusinessDocType::Recall,
+            reason: Some(reason.to_owned()),
+        }),
+    )
+}
+
+fn signed_with(
+    s: &TestServer,
+    from: &str,
+    to: &str,
+    number: u32,
+    business: Option<lienthong_edxml::Business>,
+) -> Vec<u8> {
     use lienthong_domain::OrgCode;
     use lienthong_edxml::*;
     let code = |c: &str| OrgCode::parse(c).unwrap();
@@ -292,7 +316,7 @@ pub fn signed_package(s: &TestServer, from: &str, to: &str, number: u32) -> Vec<
             response_for: vec![],
         },
         traces: vec![],
-        business: None,
+        business,
         attachments: vec![Attachment {
             content_id: "cid:1".into(),
             content_type: "application/pdf".into(),
