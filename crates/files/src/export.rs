@@ -272,12 +272,9 @@ mod pdf {
     use super::*;
     use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
     use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
-    use std::collections::BTreeMap;
-    use ttf_parser::{Face, GlyphId};
     use unicode_normalization::UnicodeNormalization;
 
-    static REGULAR_TTF: &[u8] = include_bytes!("../fonts/NotoSans-Regular.ttf");
-    static BOLD_TTF: &[u8] = include_bytes!("../fonts/NotoSans-Bold.ttf");
+    use crate::font::{FontError, FontUse};
 
     // A4 landscape, in points.
     const PAGE_W: f32 = 841.89;
@@ -295,75 +292,6 @@ mod pdf {
     const MIN_COL: f32 = 22.0;
     const HEADER_GRAY: f32 = 0.86;
     const MAX_HEADER_LINES: usize = 6;
-
-    /// One embedded font: the parsed face plus what the document used of it.
-    struct FontUse {
-        face: Face<'static>,
-        data: &'static [u8],
-        ps_name: &'static str,
-        bold: bool,
-        /// original glyph id -> the character it was used for
-        used: BTreeMap<u16, char>,
-        fallback: u16,
-    }
-
-    impl FontUse {
-        fn new(
-            data: &'static [u8],
-            ps_name: &'static str,
-            bold: bool,
-        ) -> Result<Self, ExportError> {
-            let face = Face::parse(data, 0).map_err(|e| ExportError::Font(e.to_string()))?;
-            let fallback = face.glyph_index('?').map(|g| g.0).unwrap_or(0);
-            Ok(FontUse {
-                face,
-                data,
-                ps_name,
-                bold,
-                used: BTreeMap::new(),
-                fallback,
-            })
-        }
-
-        fn scale(&self) -> f32 {
-            1.0 / f32::from(self.face.units_per_em().max(1))
-        }
-
-        fn glyph(&self, c: char) -> u16 {
-            self.face
-                .glyph_index(c)
-                .map(|g| g.0)
-                .unwrap_or(self.fallback)
-        }
-
-        fn advance(&self, gid: u16) -> f32 {
-            f32::from(self.face.glyph_hor_advance(GlyphId(gid)).unwrap_or(0)) * self.scale()
-        }
-
-        /// Width of `text` at `size` points.
-        fn width(&self, text: &str, size: f32) -> f32 {
-            text.chars()
-                .map(|c| self.advance(self.glyph(c)))
-                .sum::<f32>()
-                * size
-        }
-
-        /// Glyph ids of `text`, recording each for the subset and ToUnicode map.
-        fn encode(&mut self, text: &str) -> Vec<u16> {
-            text.chars()
-                .map(|c| {
-                    let gid = self.glyph(c);
-                    let c = if gid == self.fallback && c != '?' {
-                        '?'
-                    } else {
-                        c
-                    };
-                    self.used.entry(gid).or_insert(c);
-                    gid
-                })
-                .collect()
-        }
-    }
 
     /// Cell text made printable: NFC (one glyph per Vietnamese letter),
     /// tabs as spaces, control and zero-width characters dropped.
@@ -647,8 +575,9 @@ mod pdf {
     /// Text is set in Noto Sans (embedded, subset) with a ToUnicode map, so
     /// Vietnamese prints correctly and can be searched and copied.
     pub fn to_pdf(table: &Table) -> Result<Vec<u8>, ExportError> {
-        let mut regular = FontUse::new(REGULAR_TTF, "NotoSans-Regular", false)?;
-        let mut bold = FontUse::new(BOLD_TTF, "NotoSans-Bold", true)?;
+        let font_error = |e: FontError| ExportError::Font(e.to_string());
+        let mut regular = FontUse::regular().map_err(font_error)?;
+        let mut bold = FontUse::bold().map_err(font_error)?;
         let pages = layout(table, &regular, &bold);
 
         // Encode all text first, so the subsets know every glyph.

@@ -18,6 +18,7 @@ mod export;
 mod extract;
 mod sniff;
 
+pub mod font;
 pub use export::{to_csv, to_pdf, to_xlsx, ExportError, Table};
 pub use extract::{extract_text, ExtractError, Limits};
 pub use sniff::{sniff, FileKind};

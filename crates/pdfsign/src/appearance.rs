@@ -1,24 +1,18 @@
 //! The visible mark: the signature widget's appearance stream (`/AP /N`), a
 //! form XObject with the agency name and the signing time in Noto Sans.
 //!
-//! The font is embedded the way lienthong-files' PDF export does it (a
-//! subset, Type0 / CIDFontType2, Identity-H, with a ToUnicode map so the text
-//! can be searched and copied); lienthong-files exposes no function for it, so
-//! the few lines are repeated here rather than changing that crate.
+//! The font is lienthong-files' Noto Sans ([`FontUse`]), embedded as its PDF
+//! export does it: a subset, Type0 / CIDFontType2, Identity-H, with a ToUnicode
+//! map so the text can be searched and copied.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
+use lienthong_files::font::FontUse;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Str};
-use ttf_parser::{Face, GlyphId};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::PdfSignError;
-
-/// Noto Sans Regular, SIL OFL 1.1 (see crates/files/fonts/OFL.txt).
-static REGULAR_TTF: &[u8] = include_bytes!("../../files/fonts/NotoSans-Regular.ttf");
-const PS_NAME: &str = "NotoSans-Regular";
 
 /// Text size of the mark, in points: small, as Phụ lục I asks.
 pub(crate) const SIZE: f32 = 7.0;
@@ -33,58 +27,6 @@ pub(crate) struct Appearance {
     /// Width and height of the form, in points.
     pub width: f32,
     pub height: f32,
-}
-
-struct Font {
-    face: Face<'static>,
-    used: BTreeMap<u16, char>,
-    fallback: u16,
-}
-
-impl Font {
-    fn new() -> Result<Font, PdfSignError> {
-        let face = Face::parse(REGULAR_TTF, 0).map_err(|e| PdfSignError::Font(e.to_string()))?;
-        let fallback = face.glyph_index('?').map(|g| g.0).unwrap_or(0);
-        Ok(Font {
-            face,
-            used: BTreeMap::new(),
-            fallback,
-        })
-    }
-
-    fn scale(&self) -> f32 {
-        1.0 / f32::from(self.face.units_per_em().max(1))
-    }
-
-    fn glyph(&self, c: char) -> u16 {
-        self.face
-            .glyph_index(c)
-            .map(|g| g.0)
-            .unwrap_or(self.fallback)
-    }
-
-    fn advance(&self, gid: u16) -> f32 {
-        f32::from(self.face.glyph_hor_advance(GlyphId(gid)).unwrap_or(0)) * self.scale()
-    }
-
-    fn width(&self, text: &str) -> f32 {
-        text.chars()
-            .map(|c| self.advance(self.glyph(c)))
-            .sum::<f32>()
-            * SIZE
-    }
-
-    /// Glyph ids, recording each one for the subset and the ToUnicode map.
-    fn encode(&mut self, text: &str) -> Vec<u16> {
-        text.chars()
-            .map(|c| {
-                let gid = self.glyph(c);
-                let c = if gid == self.fallback { '?' } else { c };
-                self.used.entry(gid).or_insert(c);
-                gid
-            })
-            .collect()
-    }
 }
 
 /// Printable text: NFC (Noto Sans has one glyph per precomposed Vietnamese
@@ -110,9 +52,12 @@ pub(crate) fn build(
     matrix: Option<[f32; 6]>,
     alloc: &mut dyn FnMut() -> Ref,
 ) -> Result<Appearance, PdfSignError> {
-    let mut font = Font::new()?;
+    let mut font = FontUse::regular().map_err(|e| PdfSignError::Font(e.to_string()))?;
     let lines: Vec<String> = lines.iter().map(|l| clean(l)).collect();
-    let text_w = lines.iter().map(|l| font.width(l)).fold(0.0f32, f32::max);
+    let text_w = lines
+        .iter()
+        .map(|l| font.width(l, SIZE))
+        .fold(0.0f32, f32::max);
     let width = (text_w + 2.0 * PAD).ceil();
     let line_h = SIZE * LINE;
     let height = (lines.len() as f32 * line_h + 2.0 * PAD).ceil();
@@ -128,7 +73,7 @@ pub(crate) fn build(
     for gid in font.used.keys() {
         remapper.remap(*gid);
     }
-    let subset = subsetter::subset(REGULAR_TTF, 0, &remapper)
+    let subset = subsetter::subset(font.data, 0, &remapper)
         .map_err(|e| PdfSignError::Font(e.to_string()))?;
 
     let mut content = Content::new();
@@ -136,7 +81,7 @@ pub(crate) fn build(
     content.begin_text();
     content.set_font(Name(b"F1"), SIZE);
     for (i, (line, gids)) in lines.iter().zip(&glyphs).enumerate() {
-        let x = width - PAD - font.width(line);
+        let x = width - PAD - font.width(line, SIZE);
         // Baseline: a fifth of the size above the bottom of the line.
         let y = height - PAD - (i as f32 + 1.0) * line_h + SIZE * 0.3;
         let mut bytes = Vec::with_capacity(gids.len() * 2);
@@ -173,7 +118,7 @@ pub(crate) fn build(
     let tag: String = (0..6)
         .map(|i| char::from(b'A' + ((hash >> (i * 5)) % 26) as u8))
         .collect();
-    let base_font = format!("{tag}+{PS_NAME}");
+    let base_font = format!("{tag}+{}", font.ps_name);
     let system_info = SystemInfo {
         registry: Str(b"Adobe"),
         ordering: Str(b"Identity"),

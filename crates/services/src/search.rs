@@ -17,15 +17,11 @@ pub use lienthong_search::{Hit, SearchError};
 
 /// Queues a document for (re)indexing, inside the transaction that changed it.
 pub(crate) async fn enqueue(tx: &mut WriteTx, document_id: i64) -> Result<(), ServiceError> {
-    sqlx::query("INSERT INTO search_queue (document_id, queued_at) VALUES ($1, $2) ON CONFLICT (document_id) DO NOTHING")
-        .bind(document_id)
-        .bind(time::now())
-        .execute(tx.conn())
-        .await?;
-    Ok(())
+    enqueue_all(tx, &[document_id]).await
 }
 
-/// Queues several documents at once (a bulk import), inside its transaction.
+/// Queues documents for (re)indexing (a bulk import: many at once), inside the
+/// transaction that changed them.
 pub(crate) async fn enqueue_all(tx: &mut WriteTx, ids: &[i64]) -> Result<(), ServiceError> {
     let now = time::now();
     for chunk in ids.chunks(500) {
