@@ -234,7 +234,7 @@ pub async fn run(
     .fetch_one(a.pool())
     .await?
     .try_get(0)?;
-    let package_bytes: i64 = sqlx::query("SELECT MAX(LENGTH(xml)) FROM exchange_outbox")
+    let package_bytes: i64 = sqlx::query("SELECT MAX(LENGTH(xml)) FROM exchange_outbox_packages")
         .fetch_one(a.pool())
         .await?
         .try_get(0)?;

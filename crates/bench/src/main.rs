@@ -98,13 +98,14 @@ enum Scenario {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
         /// Packages sent end to end between two systems (0: skip that part).
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 8000)]
         packages: usize,
-        /// Recipient agencies on the second system (one delivery stream each).
-        #[arg(long, default_value_t = 8)]
+        /// Recipient agencies on the second system (one delivery stream each): a
+        /// document to every department of a province.
+        #[arg(long, default_value_t = 32)]
         streams: usize,
         /// Delivery workers on the sender besides the server's own.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 0)]
         workers: usize,
         #[arg(long, default_value = "target/bench/exchange.json")]
         out: PathBuf,

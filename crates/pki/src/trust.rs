@@ -15,7 +15,9 @@
 //! a key compromise, which may predate its discovery.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use lienthong_domain::{ErrorCode, OrgCode};
@@ -132,7 +134,23 @@ pub struct TrustStore {
     own: X509,
     anchors: Vec<X509>,
     crls: Vec<X509Crl>,
+    /// Signers accepted before, with the times for which that answer holds (see
+    /// `verify_signer`). A receiver checks the same few agencies' certificates over
+    /// and over; the full check costs several signature verifications.
+    accepted: Mutex<HashMap<Vec<u8>, Window>>,
 }
+
+/// The times `[from, until)` for which an accepted signer stays accepted: inside
+/// every certificate's validity, before any CRL used is due to be replaced, and
+/// before any revocation dated in the future.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// Accepted signers remembered at most (past it, the memory starts over).
+const ACCEPTED_MAX: usize = 4096;
 
 impl TrustStore {
     /// A store trusting our own CA only. Add its CRL before verifying: without it
@@ -142,6 +160,7 @@ impl TrustStore {
             own: own_ca,
             anchors: Vec::new(),
             crls: Vec::new(),
+            accepted: Mutex::new(HashMap::new()),
         }
     }
 
@@ -164,6 +183,7 @@ impl TrustStore {
         }
         let n = certs.len();
         self.anchors.extend(certs);
+        self.forget_accepted();
         Ok(n)
     }
 
@@ -189,6 +209,13 @@ impl TrustStore {
             !(same_issuer && older)
         });
         self.crls.push(crl);
+        self.forget_accepted();
+    }
+
+    fn forget_accepted(&mut self) {
+        if let Ok(accepted) = self.accepted.get_mut() {
+            accepted.clear();
+        }
     }
 
     /// Checks that `cert` may sign for `expected_org` at time `at`: it chains (with
@@ -205,6 +232,36 @@ impl TrustStore {
         at: DateTime<Utc>,
         expected_org: &OrgCode,
     ) -> Result<(), TrustError> {
+        // The same certificates, for the same agency, at a time inside the window of
+        // an earlier acceptance: the full check would answer the same.
+        let key = accepted_key(cert, chain, expected_org)?;
+        if let Ok(accepted) = self.accepted.lock() {
+            if accepted
+                .get(&key)
+                .is_some_and(|w| w.from <= at && at < w.until)
+            {
+                return Ok(());
+            }
+        }
+        let window = self.check_signer(cert, chain, at, expected_org)?;
+        if let Ok(mut accepted) = self.accepted.lock() {
+            if accepted.len() >= ACCEPTED_MAX {
+                accepted.clear();
+            }
+            accepted.insert(key, window);
+        }
+        Ok(())
+    }
+
+    /// The full check of [`TrustStore::verify_signer`]; on success, the window of
+    /// times for which it holds.
+    fn check_signer(
+        &self,
+        cert: &X509,
+        chain: &[X509],
+        at: DateTime<Utc>,
+        expected_org: &OrgCode,
+    ) -> Result<Window, TrustError> {
         let path = self.build_path(cert, chain, at)?;
 
         if !cert
@@ -214,7 +271,14 @@ impl TrustStore {
             return Err(TrustError::NotForSigning);
         }
 
-        self.check_revocation(&path, at)?;
+        let mut window = Window {
+            from: at,
+            until: self.check_revocation(&path, at)?,
+        };
+        for c in &path {
+            window.from = window.from.max(time::from_asn1(c.not_before())?);
+            window.until = window.until.min(time::from_asn1(c.not_after())?);
+        }
 
         let issued_by_us = path
             .get(1)
@@ -232,7 +296,7 @@ impl TrustStore {
                 expected: expected_org.clone(),
                 found,
             }),
-            Some(_) => Ok(()),
+            Some(_) => Ok(window),
         }
     }
 
@@ -281,7 +345,14 @@ impl TrustStore {
         Err(explain(cert, &outcome, at)?)
     }
 
-    fn check_revocation(&self, path: &[X509], at: DateTime<Utc>) -> Result<(), TrustError> {
+    /// Returns until when the answer holds: the earliest time a CRL used is due to
+    /// be replaced, or a revocation dated after `at` takes effect.
+    fn check_revocation(
+        &self,
+        path: &[X509],
+        at: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, TrustError> {
+        let mut until = DateTime::<Utc>::MAX_UTC;
         for (depth, pair) in path.windows(2).enumerate() {
             let (subject, issuer) = (&pair[0], &pair[1]);
             let issuer_name = name::display(issuer.subject_name());
@@ -297,6 +368,7 @@ impl TrustStore {
             };
             if let Some(next) = crl.next_update() {
                 let next = time::from_asn1(next)?;
+                until = until.min(next);
                 if at > next {
                     return Err(TrustError::RevocationUnknown {
                         reason: format!(
@@ -327,8 +399,9 @@ impl TrustStore {
                     }
                 });
             }
+            until = until.min(revoked_at);
         }
-        Ok(())
+        Ok(until)
     }
 
     /// The newest CRL that `issuer` signed.
@@ -411,6 +484,18 @@ fn explain(leaf: &X509, outcome: &Outcome, at: DateTime<Utc>) -> Result<TrustErr
             reason: outcome.error.error_string().to_owned(),
         },
     })
+}
+
+/// What identifies a signer check: the certificates offered and the agency.
+fn accepted_key(cert: &X509, chain: &[X509], org: &OrgCode) -> Result<Vec<u8>, TrustError> {
+    let mut hasher = openssl::sha::Sha256::new();
+    for c in std::iter::once(cert).chain(chain) {
+        let der = c.to_der()?;
+        hasher.update(&(der.len() as u64).to_be_bytes());
+        hasher.update(&der);
+    }
+    hasher.update(org.as_str().as_bytes());
+    Ok(hasher.finish().to_vec())
 }
 
 fn same_cert(a: &X509Ref, b: &X509Ref) -> bool {

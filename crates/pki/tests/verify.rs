@@ -41,6 +41,72 @@ fn a_good_certificate_is_accepted() {
         .unwrap();
 }
 
+/// Accepted signers are remembered, but only for the times the answer holds: the
+/// same store, asked again for a later or earlier time, or after a revocation took
+/// effect, gives the full check's answer.
+#[test]
+fn a_remembered_acceptance_holds_only_inside_its_window() {
+    let (_tmp, mut ca) = setup();
+    let issued = ca.issue(&request(AGENCY, KeyKind::P256, 1)).unwrap();
+    let store = ca.trust_store().unwrap();
+    let now = Utc::now();
+    for _ in 0..2 {
+        store
+            .verify_signer(&issued.cert, &[], now, &code(AGENCY))
+            .unwrap();
+    }
+    let err = store
+        .verify_signer(&issued.cert, &[], now + Duration::days(2), &code(AGENCY))
+        .unwrap_err();
+    assert!(matches!(err, TrustError::Expired { .. }), "{err:?}");
+    let err = store
+        .verify_signer(&issued.cert, &[], now - Duration::days(1), &code(AGENCY))
+        .unwrap_err();
+    assert!(matches!(err, TrustError::NotYetValid { .. }), "{err:?}");
+    // Another agency asking with the same certificate is not the one accepted.
+    assert!(matches!(
+        store.verify_signer(&issued.cert, &[], now, &code("000.00.12.H62")),
+        Err(TrustError::WrongAgency { .. })
+    ));
+    // Past the day the CRL is due to be replaced, revocation is unknown again.
+    let longer = ca.issue(&request(AGENCY, KeyKind::P256, 30)).unwrap();
+    store
+        .verify_signer(&longer.cert, &[], now, &code(AGENCY))
+        .unwrap();
+    let err = store
+        .verify_signer(&longer.cert, &[], now + Duration::days(8), &code(AGENCY))
+        .unwrap_err();
+    assert!(matches!(err, TrustError::RevocationUnknown { .. }), "{err:?}");
+
+    // A revocation: a store with the new CRL forgets what the old one accepted.
+    let then = now - Duration::seconds(90);
+    let mut store = ca.trust_store().unwrap();
+    store
+        .verify_signer(&issued.cert, &[], now, &code(AGENCY))
+        .unwrap();
+    ca.revoke(
+        &RevokeTarget::Serial(issued.serial().unwrap()),
+        RevocationReason::Superseded,
+    )
+    .unwrap();
+    store
+        .import_crl(&std::fs::read(ca.dir().join("crl.pem")).unwrap())
+        .unwrap();
+    let err = store
+        .verify_signer(&issued.cert, &[], Utc::now(), &code(AGENCY))
+        .unwrap_err();
+    assert!(matches!(err, TrustError::Revoked { .. }), "{err:?}");
+    // What was signed before the revocation is still accepted, and remembered only
+    // until the revocation takes effect.
+    store
+        .verify_signer(&issued.cert, &[], then, &code(AGENCY))
+        .unwrap();
+    let err = store
+        .verify_signer(&issued.cert, &[], Utc::now(), &code(AGENCY))
+        .unwrap_err();
+    assert!(matches!(err, TrustError::Revoked { .. }), "{err:?}");
+}
+
 #[test]
 fn an_expired_certificate_is_refused() {
     let (_tmp, mut ca) = setup();

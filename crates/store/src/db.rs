@@ -4,11 +4,16 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+use crate::group::{self, Job};
 use crate::write::WriteTx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,16 +34,38 @@ pub enum StoreError {
     DataDir(String, std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("the database is busy: no turn to write within 10 s")]
+    Busy,
+    #[error("committing a group of changes: {0}")]
+    GroupCommit(Arc<StoreError>),
+    #[error("a group of changes was abandoned before this change was committed")]
+    GroupAbandoned,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process take turns here,
+    /// in order, instead of each polling SQLite's lock (its busy handler sleeps
+    /// milliseconds between tries, which caps throughput under contention).
+    turn: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The group committer's queue, started on first use (see `group`), and again
+    /// if the runtime it ran on has gone (tests start one per test).
+    group: Arc<Mutex<Option<mpsc::Sender<Job>>>>,
 }
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish()
+    }
+}
+
+/// How long a writer waits for its turn before giving up (as SQLite's busy_timeout).
+const WRITE_WAIT: Duration = Duration::from_secs(10);
 
 impl Db {
     /// The embedded default: `DIR/lienthong.db`, in WAL mode.
@@ -95,7 +122,8 @@ impl Db {
                     match backend {
                         Backend::Sqlite => {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // FULL: a commit is on disk before it is answered (WAL syncs once per commit).
+                            conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                         }
@@ -111,7 +139,12 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            turn: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            group: Arc::default(),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
@@ -133,7 +166,50 @@ impl Db {
     /// Starts a write transaction: locks the audit head so that writers are ordered
     /// and every change can append its audit entry before commit.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
-        WriteTx::begin(&self.pool).await
+        let turn = match &self.turn {
+            Some(turn) => Some(
+                tokio::time::timeout(WRITE_WAIT, turn.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?,
+            ),
+            None => None,
+        };
+        WriteTx::begin(&self.pool, turn).await
+    }
+
+    /// Runs `change` in a transaction shared with the changes that arrive at the same
+    /// time, and answers once that transaction is committed (see `group`). For many
+    /// small independent writes whose callers each wait for durability.
+    pub async fn write_grouped<T, E, F>(&self, change: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'a> FnOnce(&'a mut WriteTx) -> BoxFuture<'a, Result<T, E>> + Send + 'static,
+    {
+        let queue = {
+            let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
+            match group.as_ref() {
+                Some(queue) if !queue.is_closed() => queue.clone(),
+                _ => {
+                    // The committer's own handle shares the pool and the writers' turn
+                    // but not this queue, so that it ends when the last handle is gone.
+                    let queue = group::start(Db {
+                        pool: self.pool.clone(),
+                        backend: self.backend,
+                        turn: self.turn.clone(),
+                        group: Arc::default(),
+                    });
+                    *group = Some(queue.clone());
+                    queue
+                }
+            }
+        };
+        let (job, answer) = group::job(change);
+        queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::GroupAbandoned)?;
+        answer.await.map_err(|_| StoreError::GroupAbandoned)?
     }
 
     /// For `/healthz`: does the database answer?

@@ -7,6 +7,7 @@
 
 pub mod blobs;
 pub mod db;
+mod group;
 pub mod time;
 mod write;
 

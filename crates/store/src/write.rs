@@ -27,10 +27,18 @@ pub struct WriteTx {
     seq: i64,
     hash: String,
     dirty: bool,
+    /// The audit head when the last savepoint was taken, to restore on rollback.
+    saved: Option<(i64, String, bool)>,
+    /// SQLite's turn to write (see `Db::write`); released after the transaction, as
+    /// fields drop in order.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub(crate) async fn begin(pool: &AnyPool) -> Result<Self, StoreError> {
+    pub(crate) async fn begin(
+        pool: &AnyPool,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Result<Self, StoreError> {
         let mut tx = pool.begin().await?;
         // A write as the first statement: on SQLite this takes the write lock (waiting
         // on busy_timeout) before any read, so no transaction can fail to upgrade later.
@@ -42,7 +50,37 @@ impl WriteTx {
             seq: row.try_get(0)?,
             hash: row.try_get(1)?,
             dirty: false,
+            saved: None,
+            _turn: turn,
         })
+    }
+
+    /// Marks a point to come back to: the changes after it, audit entries included,
+    /// can be undone without losing the rest of the transaction (group commit).
+    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("SAVEPOINT grouped").execute(&mut *self.tx).await?;
+        self.saved = Some((self.seq, self.hash.clone(), self.dirty));
+        Ok(())
+    }
+
+    /// Undoes everything since [`WriteTx::savepoint`] and forgets the savepoint.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK TO SAVEPOINT grouped")
+            .execute(&mut *self.tx)
+            .await?;
+        if let Some((seq, hash, dirty)) = self.saved.take() {
+            (self.seq, self.hash, self.dirty) = (seq, hash, dirty);
+        }
+        self.release_savepoint().await
+    }
+
+    /// Keeps what was done since [`WriteTx::savepoint`] and forgets the savepoint.
+    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        sqlx::query("RELEASE SAVEPOINT grouped")
+            .execute(&mut *self.tx)
+            .await?;
+        self.saved = None;
+        Ok(())
     }
 
     /// The connection to run the change's own statements on.

@@ -190,4 +190,60 @@ mod tests {
             assert!(checks > 0);
         }
     }
+
+    /// Group commit: changes handed in together share a transaction; one that fails
+    /// is undone alone, its audit entry with it, and the chain stays whole.
+    #[tokio::test]
+    async fn grouped_changes_commit_together_and_a_failing_one_alone_is_undone() {
+        use crate::ServiceError;
+        use sqlx::Row;
+        for t in databases().await {
+            let before = super::verify(&t.db).await.unwrap();
+            let changes = (0..40).map(|i| {
+                let db = t.db.clone();
+                tokio::spawn(async move {
+                    db.write_grouped(move |tx| {
+                        Box::pin(async move {
+                            tx.audit(&Actor::system("test"), "test.grouped", "test", i, json!({"i": i}))
+                                .await?;
+                            if i % 7 == 3 {
+                                // A statement that fails midway, after its audit entry.
+                                sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                                    .execute(tx.conn())
+                                    .await?;
+                            }
+                            Ok::<_, ServiceError>(i)
+                        })
+                    })
+                    .await
+                })
+            });
+            let mut ok = Vec::new();
+            for (i, change) in changes.enumerate() {
+                match change.await.unwrap() {
+                    Ok(n) => ok.push(n),
+                    Err(ServiceError::Store(_)) => assert_eq!(i % 7, 3, "{}", t.name),
+                    Err(e) => panic!("{}: {e}", t.name),
+                }
+            }
+            let expected: Vec<usize> = (0..40).filter(|i| i % 7 != 3).collect();
+            assert_eq!(ok, expected, "{}", t.name);
+            let total = super::verify(&t.db)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            assert_eq!(total - before, expected.len() as i64, "{}", t.name);
+            let logged: Vec<String> = sqlx::query(
+                "SELECT record_id FROM audit_log WHERE action = 'test.grouped' ORDER BY seq",
+            )
+            .fetch_all(t.db.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+            let mut logged: Vec<usize> = logged.iter().map(|s| s.parse().unwrap()).collect();
+            logged.sort();
+            assert_eq!(logged, expected, "{}", t.name);
+        }
+    }
 }

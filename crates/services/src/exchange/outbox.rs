@@ -25,9 +25,11 @@ use super::{agency_by_id, local_agency, KeyStore, LocalAgency};
 use crate::auth::Principal;
 use crate::ServiceError;
 
-/// Rows one call of [`deliver_due`] claims at most.
-pub const CLAIM_BATCH: i64 = 16;
-/// How long a claim holds: past it, a crashed worker's row is claimed again.
+/// Streams (sender → recipient) one call of [`deliver_due`] claims at most.
+pub const CLAIM_STREAMS: i64 = 32;
+/// Rows of one stream one claim takes at most, delivered one after another.
+const STREAM_BATCH: i64 = 16;
+/// How long a claim holds: past it, a crashed worker's rows are claimed again.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// How long a peer may take to answer one POST.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -50,8 +52,8 @@ pub(crate) async fn insert(tx: &mut WriteTx, r: NewRow<'_>) -> Result<i64, Servi
     let now = time::now();
     let id: i64 = sqlx::query(
         "INSERT INTO exchange_outbox (kind, sender_agency_id, sender_code, recipient_code, recipient_name,
-            edxml_document_id, document_id, status_code, xml, signed, state, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $11) RETURNING id",
+            edxml_document_id, document_id, status_code, signed, state, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) RETURNING id",
     )
     .bind(r.kind)
     .bind(r.sender_agency_id)
@@ -61,12 +63,16 @@ pub(crate) async fn insert(tx: &mut WriteTx, r: NewRow<'_>) -> Result<i64, Servi
     .bind(r.edxml_document_id)
     .bind(r.document_id)
     .bind(r.status_code)
-    .bind(r.xml.to_vec())
     .bind(r.signed as i64)
     .bind(&now)
     .fetch_one(tx.conn())
     .await?
     .try_get(0)?;
+    sqlx::query("INSERT INTO exchange_outbox_packages (outbox_id, xml) VALUES ($1, $2)")
+        .bind(id)
+        .bind(r.xml.to_vec())
+        .execute(tx.conn())
+        .await?;
     Ok(id)
 }
 
@@ -185,13 +191,12 @@ pub(crate) async fn report(
     Ok(())
 }
 
-/// A claimed outbox row.
+/// A claimed outbox row (its package is read when it is attempted).
 struct Claimed {
     id: i64,
     kind: String,
     sender_code: String,
     recipient_code: String,
-    xml: Vec<u8>,
     signed: bool,
     attempts: i64,
 }
@@ -203,113 +208,182 @@ enum Outcome {
     Retry(String),
     /// Refused for good (a 4xx, a package our own receiver quarantines).
     Dead(String),
+    /// Not attempted: an earlier row of its stream is to be retried first.
+    Released,
+}
+
+/// An attempted row: how it went, and its package if it was signed just now.
+struct Attempted {
+    row: Claimed,
+    signed_now: Option<Vec<u8>>,
+    outcome: Outcome,
 }
 
 /// Delivers the packages that are due; returns how many were delivered. `node_id`
 /// names this process in the claims (e.g. host and pid). Meant to be called in a
 /// loop by the server and directly by tests.
+///
+/// A claim takes the first rows of up to [`CLAIM_STREAMS`] streams. Streams go at
+/// once, so one slow peer does not hold up the others; the rows of one stream go one
+/// after another, in order, and stop at the first that must be retried. The
+/// outcomes are then written in one transaction.
 pub async fn deliver_due(
     db: &Db,
     keys: &KeyStore,
     http: &reqwest::Client,
     node_id: &str,
 ) -> Result<usize, ServiceError> {
-    let claimed = claim(db, node_id).await?;
-    // A claim holds at most one row per sender and recipient, so the rows can go
-    // at once without breaking any stream's order: one slow peer does not hold up
-    // the others.
-    let outcomes =
-        futures::future::join_all(claimed.iter().map(|row| attempt(db, keys, http, row))).await;
-    let mut delivered = 0;
-    for (row, outcome) in claimed.iter().zip(outcomes) {
-        if matches!(outcome, Outcome::Delivered) {
-            delivered += 1;
-        }
-        settle(db, node_id, row, outcome).await?;
-    }
+    let streams = claim(db, node_id).await?;
+    let attempted = futures::future::join_all(
+        streams
+            .into_iter()
+            .map(|rows| deliver_stream(db, keys, http, rows)),
+    )
+    .await;
+    let attempted: Vec<Attempted> = attempted.into_iter().flatten().collect();
+    let delivered = attempted
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Delivered))
+        .count();
+    settle(db, node_id, attempted).await?;
     Ok(delivered)
 }
 
-async fn claim(db: &Db, node_id: &str) -> Result<Vec<Claimed>, ServiceError> {
+async fn deliver_stream(
+    db: &Db,
+    keys: &KeyStore,
+    http: &reqwest::Client,
+    rows: Vec<Claimed>,
+) -> Vec<Attempted> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut blocked = false;
+    for row in rows {
+        if blocked {
+            out.push(Attempted {
+                row,
+                signed_now: None,
+                outcome: Outcome::Released,
+            });
+            continue;
+        }
+        let (signed_now, outcome) = attempt(db, keys, http, &row).await;
+        blocked = matches!(outcome, Outcome::Retry(_));
+        out.push(Attempted {
+            row,
+            signed_now,
+            outcome,
+        });
+    }
+    out
+}
+
+/// Claims the due streams: the first pending row of each (its head), locked, then
+/// the rows after it, as far as they are due. Only heads are ever candidates, so
+/// two workers cannot both take rows of one stream, and the lease on the head keeps
+/// the rest of the stream for the worker that holds it.
+async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError> {
     let now = time::now();
     let until = time::timestamp(Utc::now() + LEASE);
-    const DUE: &str = "o.state = 'pending' AND o.next_attempt_at <= $1
-          AND (o.claimed_until IS NULL OR o.claimed_until < $1)
-          AND NOT EXISTS (SELECT 1 FROM exchange_outbox e
-                          WHERE e.sender_code = o.sender_code AND e.recipient_code = o.recipient_code
-                            AND e.state = 'pending' AND e.id < o.id)";
-    const COLUMNS: &str = "id, kind, sender_code, recipient_code, xml, signed, attempts";
-    let rows = match db.backend() {
-        Backend::Postgres => {
-            let mut tx = db.pool().begin().await?;
-            let ids: Vec<i64> = sqlx::query(&format!(
-                "SELECT o.id FROM exchange_outbox o WHERE {DUE} ORDER BY o.id LIMIT $2 FOR UPDATE SKIP LOCKED"
-            ))
-            .bind(&now)
-            .bind(CLAIM_BATCH)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-            let mut rows = Vec::with_capacity(ids.len());
-            for id in ids {
-                rows.push(
-                    sqlx::query(&format!(
-                        "UPDATE exchange_outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3 RETURNING {COLUMNS}"
-                    ))
-                    .bind(node_id)
-                    .bind(&until)
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?,
-                );
+    let heads = format!(
+        "SELECT o.id, o.sender_code, o.recipient_code FROM exchange_outbox o
+         WHERE o.state = 'pending' AND o.next_attempt_at <= $1
+           AND (o.claimed_until IS NULL OR o.claimed_until < $1)
+           AND NOT EXISTS (SELECT 1 FROM exchange_outbox e
+                           WHERE e.sender_code = o.sender_code AND e.recipient_code = o.recipient_code
+                             AND e.state = 'pending' AND e.id < o.id)
+         ORDER BY o.id LIMIT $2{}",
+        match db.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            // One writer at a time: the write transaction is the lock.
+            Backend::Sqlite => "",
+        }
+    );
+    let mut tx = db.write().await?;
+    let heads = sqlx::query(&heads)
+        .bind(&now)
+        .bind(CLAIM_STREAMS)
+        .fetch_all(tx.conn())
+        .await?;
+    let mut streams = Vec::with_capacity(heads.len());
+    for head in &heads {
+        let (head_id, sender, recipient): (i64, String, String) =
+            (head.try_get(0)?, head.try_get(1)?, head.try_get(2)?);
+        let rows = sqlx::query(
+            "SELECT id, kind, sender_code, recipient_code, signed, attempts, next_attempt_at, claimed_until
+             FROM exchange_outbox
+             WHERE sender_code = $1 AND recipient_code = $2 AND state = 'pending' AND id >= $3
+             ORDER BY id LIMIT $4",
+        )
+        .bind(&sender)
+        .bind(&recipient)
+        .bind(head_id)
+        .bind(STREAM_BATCH)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut stream = Vec::with_capacity(rows.len());
+        for r in &rows {
+            // The head was checked above; the rest go as far as they are due too.
+            let due: String = r.try_get(6)?;
+            let claimed_until: Option<String> = r.try_get(7)?;
+            if !stream.is_empty() && (due > now || claimed_until.is_some_and(|c| c >= now)) {
+                break;
             }
-            tx.commit().await?;
-            rows
-        }
-        // SQLite has one writer at a time: a single UPDATE is the whole claim.
-        Backend::Sqlite => {
-            sqlx::query(&format!(
-                "UPDATE exchange_outbox SET claimed_by = $2, claimed_until = $3
-                 WHERE id IN (SELECT o.id FROM exchange_outbox o WHERE {DUE} ORDER BY o.id LIMIT $4)
-                 RETURNING {COLUMNS}"
-            ))
-            .bind(&now)
-            .bind(node_id)
-            .bind(&until)
-            .bind(CLAIM_BATCH)
-            .fetch_all(db.pool())
-            .await?
-        }
-    };
-    let mut out = rows
-        .iter()
-        .map(|r| {
-            Ok(Claimed {
+            stream.push(Claimed {
                 id: r.try_get(0)?,
                 kind: r.try_get(1)?,
                 sender_code: r.try_get(2)?,
                 recipient_code: r.try_get(3)?,
-                xml: r.try_get(4)?,
-                signed: r.try_get::<i64, _>(5)? != 0,
-                attempts: r.try_get(6)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    out.sort_by_key(|c| c.id);
-    Ok(out)
+                signed: r.try_get::<i64, _>(4)? != 0,
+                attempts: r.try_get(5)?,
+            });
+        }
+        for row in &stream {
+            sqlx::query("UPDATE exchange_outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
+                .bind(node_id)
+                .bind(&until)
+                .bind(row.id)
+                .execute(tx.conn())
+                .await?;
+        }
+        streams.push(stream);
+    }
+    tx.commit().await?;
+    Ok(streams)
 }
 
-async fn attempt(db: &Db, keys: &KeyStore, http: &reqwest::Client, row: &Claimed) -> Outcome {
-    let xml = if row.signed {
-        row.xml.clone()
+async fn attempt(
+    db: &Db,
+    keys: &KeyStore,
+    http: &reqwest::Client,
+    row: &Claimed,
+) -> (Option<Vec<u8>>, Outcome) {
+    let stored = sqlx::query("SELECT xml FROM exchange_outbox_packages WHERE outbox_id = $1")
+        .bind(row.id)
+        .fetch_one(db.pool())
+        .await
+        .and_then(|r| r.try_get::<Vec<u8>, _>(0));
+    let stored = match stored {
+        Ok(xml) => xml,
+        Err(e) => return (None, Outcome::Retry(format!("database: {e}"))),
+    };
+    let (xml, signed_now) = if row.signed {
+        (stored, None)
     } else {
-        match sign_once(db, keys, row).await {
-            Ok(xml) => xml,
-            Err(outcome) => return outcome,
+        match sign(keys, row, &stored) {
+            Ok(xml) => (xml.clone(), Some(xml)),
+            Err(outcome) => return (None, outcome),
         }
     };
+    (signed_now, deliver(db, keys, http, row, xml).await)
+}
+
+async fn deliver(
+    db: &Db,
+    keys: &KeyStore,
+    http: &reqwest::Client,
+    row: &Claimed,
+    xml: Vec<u8>,
+) -> Outcome {
     // The peer directory first: an agency from outside may also be kept here (to be
     // addressable as a recipient), and the administrator's route says where it lives.
     match route(db, &row.recipient_code).await {
@@ -335,23 +409,17 @@ async fn attempt(db: &Db, keys: &KeyStore, http: &reqwest::Client, row: &Claimed
     }
 }
 
-/// Signs a status package with its agency's key and keeps the signed bytes.
-async fn sign_once(db: &Db, keys: &KeyStore, row: &Claimed) -> Result<Vec<u8>, Outcome> {
+/// Signs a status package with its agency's key (the signed bytes are kept when
+/// the attempt is settled, so a retry sends the same package).
+fn sign(keys: &KeyStore, row: &Claimed, unsigned: &[u8]) -> Result<Vec<u8>, Outcome> {
     let code = OrgCode::parse(&row.sender_code).map_err(|e| Outcome::Dead(e.to_string()))?;
     let Some(signer) = keys.signer(&code) else {
         return Err(Outcome::Retry(format!(
             "agency {code} has no signing certificate on this system"
         )));
     };
-    let xml = lienthong_edxml::sign(&row.xml, &signer.key, &signer.cert)
-        .map_err(|e| Outcome::Dead(format!("signing failed: {e}")))?;
-    sqlx::query("UPDATE exchange_outbox SET xml = $1, signed = 1 WHERE id = $2")
-        .bind(xml.clone())
-        .bind(row.id)
-        .execute(db.pool())
-        .await
-        .map_err(|e| Outcome::Retry(format!("database: {e}")))?;
-    Ok(xml)
+    lienthong_edxml::sign(unsigned, &signer.key, &signer.cert)
+        .map_err(|e| Outcome::Dead(format!("signing failed: {e}")))
 }
 
 async fn post(http: &reqwest::Client, base: &str, xml: Vec<u8>) -> Outcome {
@@ -396,72 +464,99 @@ pub(crate) fn backoff(attempts: i64) -> chrono::Duration {
     chrono::Duration::milliseconds((base * jitter * 1000.0) as i64)
 }
 
-async fn settle(
-    db: &Db,
-    node_id: &str,
-    row: &Claimed,
-    outcome: Outcome,
-) -> Result<(), ServiceError> {
+/// Writes the outcomes of a claim, in one transaction.
+async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(), ServiceError> {
+    if attempted.is_empty() {
+        return Ok(());
+    }
     let now = time::now();
     let actor = lienthong_store::Actor::system("exchange");
     let mut tx = db.write().await?;
-    match outcome {
-        Outcome::Delivered => {
-            sqlx::query(
-                "UPDATE exchange_outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1,
-                    last_error = NULL, claimed_by = NULL, claimed_until = NULL
-                 WHERE id = $2 AND claimed_by = $3",
-            )
-            .bind(&now)
-            .bind(row.id)
-            .bind(node_id)
-            .execute(tx.conn())
-            .await?;
-            tx.audit(
-                &actor,
-                "exchange.delivered",
-                "exchange_outbox",
-                row.id,
-                json!({"kind": row.kind, "to": row.recipient_code, "attempts": row.attempts + 1}),
-            )
-            .await?;
+    for Attempted {
+        row,
+        signed_now,
+        outcome,
+    } in attempted
+    {
+        if let Some(xml) = signed_now {
+            sqlx::query("UPDATE exchange_outbox_packages SET xml = $1 WHERE outbox_id = $2")
+                .bind(xml)
+                .bind(row.id)
+                .execute(tx.conn())
+                .await?;
+            sqlx::query("UPDATE exchange_outbox SET signed = 1 WHERE id = $1")
+                .bind(row.id)
+                .execute(tx.conn())
+                .await?;
         }
-        Outcome::Retry(error) => {
-            let next = time::timestamp(Utc::now() + backoff(row.attempts + 1));
-            // A retry is not a change of state: not audited, or the log would fill
-            // with one entry per attempt to an unreachable peer.
-            sqlx::query(
-                "UPDATE exchange_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2,
-                    claimed_by = NULL, claimed_until = NULL
-                 WHERE id = $3 AND claimed_by = $4",
-            )
-            .bind(&next)
-            .bind(&error)
-            .bind(row.id)
-            .bind(node_id)
-            .execute(tx.conn())
-            .await?;
-            tracing::info!(row = row.id, to = %row.recipient_code, error = %error, "exchange delivery will be retried");
-        }
-        Outcome::Dead(error) => {
-            sqlx::query(
-                "UPDATE exchange_outbox SET state = 'dead', attempts = attempts + 1, last_error = $1,
-                    claimed_by = NULL, claimed_until = NULL
-                 WHERE id = $2 AND claimed_by = $3",
-            )
-            .bind(&error)
-            .bind(row.id)
-            .bind(node_id)
-            .execute(tx.conn())
-            .await?;
-            tx.audit(
-                &actor,
-                "exchange.dead",
-                "exchange_outbox",
-                row.id,
-                json!({"kind": row.kind, "to": row.recipient_code, "error": error}),
-            )
-            .await?;
+        match outcome {
+            Outcome::Delivered => {
+                sqlx::query(
+                    "UPDATE exchange_outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1,
+                        last_error = NULL, claimed_by = NULL, claimed_until = NULL
+                     WHERE id = $2 AND claimed_by = $3",
+                )
+                .bind(&now)
+                .bind(row.id)
+                .bind(node_id)
+                .execute(tx.conn())
+                .await?;
+                tx.audit(
+                    &actor,
+                    "exchange.delivered",
+                    "exchange_outbox",
+                    row.id,
+                    json!({"kind": row.kind, "to": row.recipient_code, "attempts": row.attempts + 1}),
+                )
+                .await?;
+            }
+            Outcome::Retry(error) => {
+                let next = time::timestamp(Utc::now() + backoff(row.attempts + 1));
+                // A retry is not a change of state: not audited, or the log would fill
+                // with one entry per attempt to an unreachable peer.
+                sqlx::query(
+                    "UPDATE exchange_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2,
+                        claimed_by = NULL, claimed_until = NULL
+                     WHERE id = $3 AND claimed_by = $4",
+                )
+                .bind(&next)
+                .bind(&error)
+                .bind(row.id)
+                .bind(node_id)
+                .execute(tx.conn())
+                .await?;
+                tracing::info!(row = row.id, to = %row.recipient_code, error = %error, "exchange delivery will be retried");
+            }
+            Outcome::Dead(error) => {
+                sqlx::query(
+                    "UPDATE exchange_outbox SET state = 'dead', attempts = attempts + 1, last_error = $1,
+                        claimed_by = NULL, claimed_until = NULL
+                     WHERE id = $2 AND claimed_by = $3",
+                )
+                .bind(&error)
+                .bind(row.id)
+                .bind(node_id)
+                .execute(tx.conn())
+                .await?;
+                tx.audit(
+                    &actor,
+                    "exchange.dead",
+                    "exchange_outbox",
+                    row.id,
+                    json!({"kind": row.kind, "to": row.recipient_code, "error": error}),
+                )
+                .await?;
+            }
+            Outcome::Released => {
+                sqlx::query(
+                    "UPDATE exchange_outbox SET claimed_by = NULL, claimed_until = NULL
+                     WHERE id = $1 AND claimed_by = $2",
+                )
+                .bind(row.id)
+                .bind(node_id)
+                .execute(tx.conn())
+                .await?;
+            }
         }
     }
     tx.commit().await?;

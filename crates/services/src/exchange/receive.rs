@@ -83,19 +83,11 @@ pub(crate) async fn receive_at(
     bytes: &[u8],
     at: DateTime<Utc>,
 ) -> Result<Receipt, ServiceError> {
-    let sha256 = BlobId::of(bytes).as_str().to_owned();
-    // The same bytes refused before: the same answer, nothing new queued.
-    if let Some(r) = sqlx::query("SELECT id, reason FROM exchange_quarantine WHERE sha256 = $1")
-        .bind(&sha256)
-        .fetch_optional(db.pool())
-        .await?
-    {
-        return Ok(Receipt::Quarantined {
-            quarantine_id: r.try_get(0)?,
-            reason: r.try_get(1)?,
-        });
-    }
     if bytes.len() > MAX_PACKAGE_BYTES {
+        let sha256 = BlobId::of(bytes).as_str().to_owned();
+        if let Some(answer) = answered_before(db, &sha256).await? {
+            return Ok(answer);
+        }
         let reason = EdxmlError::TooLarge {
             max: MAX_PACKAGE_BYTES,
             found: bytes.len(),
@@ -108,44 +100,124 @@ pub(crate) async fn receive_at(
         )
         .await;
     }
+    // Parsing and checking signatures is CPU work of a millisecond or so: it runs
+    // off the async threads, which would otherwise stall every other request and
+    // the database round trips of the group commit.
+    let owned = bytes::Bytes::copy_from_slice(bytes);
+    let trust = keys.trust().map_err(|e| e.to_string());
+    let (sha256, inspected) =
+        tokio::task::spawn_blocking(move || (BlobId::of(&owned), inspect(&owned, trust, at)))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "checking a package panicked");
+                ServiceError::Conflict("package check failed")
+            })?;
+    let sha256 = sha256.as_str().to_owned();
+    // The same bytes refused before: the same answer, nothing new queued.
+    if let Some(answer) = answered_before(db, &sha256).await? {
+        return Ok(answer);
+    }
+    match inspected {
+        Inspected::Document { package, signer } => {
+            match check_document(db, package, signer?).await? {
+                // A recall, update or replace carries the DocumentId of the package it
+                // is about: it is no arrival, and is handled before the arrivals'
+                // idempotency.
+                Ok((package, recipients)) if super::requests::is_request(&package) => {
+                    match super::requests::file_request(db, bytes, &sha256, package, recipients)
+                        .await?
+                    {
+                        Ok(receipt) => Ok(receipt),
+                        Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                    }
+                }
+                Ok((package, recipients)) => {
+                    let bytes = bytes.to_vec();
+                    db.write_grouped(move |tx| {
+                        Box::pin(file_document(tx, bytes, package, recipients))
+                    })
+                    .await
+                }
+                Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+            }
+        }
+        Inspected::Status { status, signer } => {
+            match check_status(db, &status, signer?).await? {
+                Ok(outgoing) => {
+                    db.write_grouped(move |tx| Box::pin(file_status(tx, status, outgoing)))
+                        .await
+                }
+                Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+            }
+        }
+        Inspected::Unreadable(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+    }
+}
+
+/// The answer given to the same bytes refused before, if they were.
+async fn answered_before(db: &Db, sha256: &str) -> Result<Option<Receipt>, ServiceError> {
+    let row = sqlx::query("SELECT id, reason FROM exchange_quarantine WHERE sha256 = $1")
+        .bind(sha256)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| {
+        Ok(Receipt::Quarantined {
+            quarantine_id: r.try_get(0)?,
+            reason: r.try_get(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// What the checks that need no database found: the package as read, and whether
+/// its signature and signer's certificate hold for the agency it says it is from
+/// (`Err` outside: the trust store could not be read).
+enum Inspected {
+    Document {
+        package: Package,
+        signer: Result<Result<(), String>, ServiceError>,
+    },
+    Status {
+        status: StatusPackage,
+        signer: Result<Result<(), String>, ServiceError>,
+    },
+    Unreadable(EdxmlError),
+}
+
+fn inspect(
+    bytes: &[u8],
+    trust: Result<std::sync::Arc<TrustStore>, String>,
+    at: DateTime<Utc>,
+) -> Inspected {
     let limits = Limits {
         max_input_bytes: MAX_PACKAGE_BYTES,
         ..Limits::default()
     };
+    // Failing to read the trust store is our fault, not the sender's: an error (the
+    // sender is asked to try again later), not a refusal.
+    let signer = |from: &OrgCode| match &trust {
+        Ok(trust) => Ok(check_signer(trust, bytes, from, at)),
+        Err(e) => {
+            tracing::error!(error = %e, "the exchange's trust store cannot be read");
+            Err(ServiceError::Conflict("trust store unavailable"))
+        }
+    };
     match Package::parse(bytes, &limits) {
-        Ok(package) => match check_document(db, keys, bytes, package, at).await? {
-            // A recall, update or replace carries the DocumentId of the package it is
-            // about: it is no arrival, and is handled before the arrivals' idempotency.
-            Ok((package, recipients)) if super::requests::is_request(&package) => {
-                match super::requests::file_request(db, bytes, &sha256, package, recipients).await?
-                {
-                    Ok(receipt) => Ok(receipt),
-                    Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
-                }
-            }
-            Ok((package, recipients)) => file_document(db, bytes, package, recipients).await,
-            Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+        Ok(package) => Inspected::Document {
+            signer: signer(&package.header.from.organ_id),
+            package,
         },
         Err(EdxmlError::Missing { element }) if element == "edXMLHeader/MessageHeader" => {
             match StatusPackage::parse(bytes, &limits) {
-                Ok(status) => match check_status(db, keys, bytes, &status, at).await? {
-                    Ok(outgoing) => file_status(db, status, outgoing).await,
-                    Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                Ok(status) => Inspected::Status {
+                    signer: signer(&status.from.organ_id),
+                    status,
                 },
-                Err(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+                Err(e) => Inspected::Unreadable(e),
             }
         }
-        Err(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+        Err(e) => Inspected::Unreadable(e),
     }
-}
-
-/// Our trust store. Failing to read it is our fault, not the sender's: an error
-/// (the sender is asked to try again later), not a refusal.
-fn trust(keys: &KeyStore) -> Result<std::sync::Arc<TrustStore>, ServiceError> {
-    keys.trust().map_err(|e| {
-        tracing::error!(error = %e, "the exchange's trust store cannot be read");
-        ServiceError::Conflict("trust store unavailable")
-    })
 }
 
 /// The signature and the signer's certificate, for the agency `from`.
@@ -173,10 +245,8 @@ type Checked<T> = Result<Result<T, Refusal>, ServiceError>;
 
 async fn check_document(
     db: &Db,
-    keys: &KeyStore,
-    bytes: &[u8],
     package: Package,
-    at: DateTime<Utc>,
+    signer: Result<(), String>,
 ) -> Checked<(Package, Vec<LocalAgency>)> {
     let mut conn = db.pool().acquire().await?;
     let mut recipients = Vec::new();
@@ -194,7 +264,7 @@ async fn check_document(
         from_code: Some(from.to_string()),
         package: Some(package),
     };
-    if let Err(reason) = check_signer(&*trust(keys)?, bytes, &from, at) {
+    if let Err(reason) = signer {
         return Ok(Err(refuse(reason, package, &recipients)));
     }
     if recipients.is_empty() {
@@ -222,9 +292,10 @@ pub(super) fn document_id_of(p: &Package) -> DocumentId {
     })
 }
 
+/// Files a checked document package, in a group commit with other arrivals.
 async fn file_document(
-    db: &Db,
-    bytes: &[u8],
+    tx: &mut WriteTx,
+    bytes: Vec<u8>,
     package: Package,
     recipients: Vec<LocalAgency>,
 ) -> Result<Receipt, ServiceError> {
@@ -232,7 +303,6 @@ async fn file_document(
     let doc_id = document_id_of(&package).to_string();
     let actor = Actor::system("edxml");
     let now = time::now();
-    let mut tx = db.write().await?;
     let mut ids = Vec::new();
     for to in &recipients {
         let inserted = sqlx::query(
@@ -255,7 +325,7 @@ async fn file_document(
         .bind(h.signer.full_name.clone().unwrap_or_default())
         .bind(h.other.page_amount.map(i64::from))
         .bind(package.attachments.len() as i64)
-        .bind(bytes.to_vec())
+        .bind(bytes.as_slice())
         .bind(&now)
         .fetch_optional(tx.conn())
         .await?;
@@ -272,7 +342,7 @@ async fn file_document(
                 )
                 .await?;
                 queue_status(
-                    &mut tx,
+                    tx,
                     &actor,
                     NewStatus {
                         from: to,
@@ -299,7 +369,6 @@ async fn file_document(
             ),
         }
     }
-    tx.commit().await?;
     Ok(Receipt::Arrived {
         document_id: doc_id,
         inbox_ids: ids,
@@ -314,10 +383,8 @@ struct Sent {
 
 async fn check_status(
     db: &Db,
-    keys: &KeyStore,
-    bytes: &[u8],
     status: &StatusPackage,
-    at: DateTime<Utc>,
+    signer: Result<(), String>,
 ) -> Checked<Sent> {
     let from = status.from.organ_id.clone();
     let about = status
@@ -338,7 +405,7 @@ async fn check_status(
         recipient: sender.clone(),
         from_code: Some(from.to_string()),
     };
-    if let Err(reason) = check_signer(&*trust(keys)?, bytes, &from, at) {
+    if let Err(reason) = signer {
         return Ok(Err(refuse(reason)));
     }
     let sent = sqlx::query(
@@ -365,7 +432,12 @@ async fn check_status(
     }
 }
 
-async fn file_status(db: &Db, status: StatusPackage, sent: Sent) -> Result<Receipt, ServiceError> {
+/// Files a checked status package, in a group commit with other arrivals.
+async fn file_status(
+    tx: &mut WriteTx,
+    status: StatusPackage,
+    sent: Sent,
+) -> Result<Receipt, ServiceError> {
     let at = time::timestamp(status.timestamp.with_timezone(&Utc));
     let staff = [
         status.staff.staff.as_deref(),
@@ -375,7 +447,6 @@ async fn file_status(db: &Db, status: StatusPackage, sent: Sent) -> Result<Recei
     .flatten()
     .collect::<Vec<_>>()
     .join(", ");
-    let mut tx = db.write().await?;
     let inserted = sqlx::query(
         "INSERT INTO exchange_statuses (outgoing_document_id, recipient_code, recipient_name, code, description, staff, at, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -416,7 +487,6 @@ async fn file_status(db: &Db, status: StatusPackage, sent: Sent) -> Result<Recei
         .await?
         .try_get(0)?,
     };
-    tx.commit().await?;
     Ok(Receipt::Status {
         status_id: id,
         code: status.code.as_str().to_owned(),
