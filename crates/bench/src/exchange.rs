@@ -267,6 +267,38 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             per_second: per_s,
             mb_per_second: mb(per_s),
         });
+        // The same work with the package read once (lienthong_edxml::Received).
+        let per_s = rate(threads, options.seconds, |_| {
+            let received = lienthong_edxml::Received::read(&signed, &limits)?;
+            let verified = received.verify()?;
+            let package = received.package()?;
+            signer.trust.verify_signer(
+                &verified.certificate,
+                &[],
+                now,
+                &package.header.from.organ_id,
+            )?;
+            Ok(())
+        })?;
+        rates.push(Rate {
+            what: "read once + certificate",
+            threads,
+            per_second: per_s,
+            mb_per_second: mb(per_s),
+        });
+        // The XML work alone, without the certificate check.
+        let per_s = rate(threads, options.seconds, |_| {
+            let received = lienthong_edxml::Received::read(&signed, &limits)?;
+            received.verify()?;
+            received.package()?;
+            Ok(())
+        })?;
+        rates.push(Rate {
+            what: "verify + parse (read once)",
+            threads,
+            per_second: per_s,
+            mb_per_second: mb(per_s),
+        });
         let per_s = rate(threads, options.seconds, |_| {
             signer
                 .trust

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::rc::Rc;
 
 use crate::error::EdxmlError;
 use crate::limits::Limits;
@@ -108,12 +109,18 @@ struct Frame {
     qname: String,
     output: bool,
     /// Namespaces rendered by this element and its output ancestors ("" = default).
-    rendered: BTreeMap<String, String>,
+    /// Shared with the parent while the element renders no namespace of its own
+    /// (nearly always), so it is not copied for every element.
+    rendered: Rc<BTreeMap<String, String>>,
     /// `xml:*` attributes in scope, for inclusive C14N's inheritance at the apex.
     xml_attrs: Vec<Attr>,
 }
 
 /// Writes the canonical form of `scope` of `input` to `out`.
+///
+/// A [`Scope::Subtree`] pass stops reading where its apex ends: callers have read
+/// the whole document through the same tokenizer before (the signature code always
+/// does), so what follows has been checked already.
 pub(crate) fn canonicalize(
     input: &[u8],
     limits: &Limits,
@@ -124,6 +131,8 @@ pub(crate) fn canonicalize(
     let mut tok = Tokenizer::new(input, limits, false)?;
     let mut frames: Vec<Frame> = Vec::new();
     let mut root_seen = false;
+    // One buffer for every tag, so each is one write to the digest.
+    let mut buf = String::with_capacity(256);
     let w = |out: &mut dyn Write, b: &[u8]| {
         out.write_all(b)
             .map_err(|e| EdxmlError::Write(e.to_string()))
@@ -152,7 +161,7 @@ pub(crate) fn canonicalize(
                     frames.push(Frame {
                         qname: String::new(),
                         output,
-                        rendered: BTreeMap::new(),
+                        rendered: Rc::default(),
                         xml_attrs,
                     });
                     continue;
@@ -163,19 +172,22 @@ pub(crate) fn canonicalize(
                         .map(|f| f.rendered.clone())
                         .unwrap_or_default()
                 } else {
-                    BTreeMap::new()
+                    Rc::default()
                 };
-                let in_scope: BTreeMap<String, String> = tok.in_scope().into_iter().collect();
                 let has_default_rendered = parent_rendered.get("").is_some_and(|u| !u.is_empty());
                 let mut render: Vec<(String, String)> = Vec::new();
                 match method {
+                    // An element that declares nothing has its output parent's
+                    // namespaces, all of which that parent rendered: nothing to do.
+                    Method::Inclusive { .. } if parent_output && !tok.declares_namespaces() => {}
                     Method::Inclusive { .. } => {
-                        if !in_scope.contains_key("") && has_default_rendered {
+                        let in_scope = tok.in_scope();
+                        if !in_scope.iter().any(|(p, _)| p.is_empty()) && has_default_rendered {
                             render.push((String::new(), String::new()));
                         }
-                        for (p, u) in &in_scope {
-                            if p != "xml" && parent_rendered.get(p) != Some(u) {
-                                render.push((p.clone(), u.clone()));
+                        for (p, u) in in_scope {
+                            if p != "xml" && parent_rendered.get(&p) != Some(&u) {
+                                render.push((p, u));
                             }
                         }
                     }
@@ -193,10 +205,14 @@ pub(crate) fn canonicalize(
                         used.sort();
                         used.dedup();
                         for p in used {
-                            match in_scope.get(&p) {
+                            match tok.declared(&p) {
                                 // Already rendered above with this value: not again.
-                                Some(u) if parent_rendered.get(&p) == Some(u) => {}
-                                Some(u) => render.push((p, u.clone())),
+                                Some(u)
+                                    if parent_rendered.get(&p).map(String::as_str) == Some(u) => {}
+                                Some(u) => {
+                                    let u = u.to_owned();
+                                    render.push((p, u));
+                                }
                                 None if p.is_empty() && has_default_rendered => {
                                     render.push((String::new(), String::new()));
                                 }
@@ -206,7 +222,8 @@ pub(crate) fn canonicalize(
                     }
                 }
                 render.sort();
-                let mut attrs: Vec<Attr> = s.attrs.clone();
+                let name = s.qname();
+                let mut attrs: Vec<Attr> = s.attrs;
                 if matches!(method, Method::Inclusive { .. }) && !parent_output {
                     // C14N 1.0 §2.4: the apex of a subset inherits xml:* attributes.
                     for a in &xml_attrs {
@@ -223,8 +240,7 @@ pub(crate) fn canonicalize(
                     let kb = (b.ns.as_deref().unwrap_or(""), b.local.as_str());
                     ka.cmp(&kb)
                 });
-                let name = s.qname();
-                let mut buf = String::with_capacity(64);
+                buf.clear();
                 buf.push('<');
                 buf.push_str(&name);
                 for (p, u) in &render {
@@ -243,10 +259,13 @@ pub(crate) fn canonicalize(
                 }
                 buf.push('>');
                 w(out, buf.as_bytes())?;
-                let mut rendered = parent_rendered;
-                for (p, u) in render {
-                    rendered.insert(p, u);
-                }
+                let rendered = if render.is_empty() {
+                    parent_rendered
+                } else {
+                    let mut r = (*parent_rendered).clone();
+                    r.extend(render);
+                    Rc::new(r)
+                };
                 frames.push(Frame {
                     qname: name,
                     output,
@@ -257,7 +276,18 @@ pub(crate) fn canonicalize(
             Token::End { .. } => {
                 if let Some(f) = frames.pop() {
                     if f.output {
-                        w(out, format!("</{}>", f.qname).as_bytes())?;
+                        buf.clear();
+                        buf.push_str("</");
+                        buf.push_str(&f.qname);
+                        buf.push('>');
+                        w(out, buf.as_bytes())?;
+                        // The apex of a subtree has closed: nothing after it is
+                        // output, so the rest (the attachments) is not read again.
+                        if matches!(scope, Scope::Subtree { .. })
+                            && !frames.last().is_some_and(|p| p.output)
+                        {
+                            return Ok(());
+                        }
                     }
                 }
             }
@@ -319,23 +349,31 @@ fn outside_or_inside(
 }
 
 /// Text escaped as C14N wants, written run by run: an attachment's base64 goes to
-/// the digest without being copied.
+/// the digest without being copied. The bytes to escape are found with memchr, so
+/// a long run costs a vectorized scan, not a per-character loop.
 fn write_text(out: &mut dyn Write, s: &str) -> Result<(), EdxmlError> {
-    let mut rest = s;
-    while let Some(i) = rest.find(['&', '<', '>', '\r']) {
-        let esc: &[u8] = match rest.as_bytes()[i] {
+    let b = s.as_bytes();
+    let werr = |e: std::io::Error| EdxmlError::Write(e.to_string());
+    let mut pos = 0;
+    // memchr looks for three bytes at most; `\r` (rare: only from `&#13;`) apart.
+    let mut next_cr = memchr::memchr(b'\r', b).unwrap_or(b.len());
+    while pos < b.len() {
+        if next_cr < pos {
+            next_cr = memchr::memchr(b'\r', &b[pos..]).map_or(b.len(), |i| pos + i);
+        }
+        let i = memchr::memchr3(b'&', b'<', b'>', &b[pos..next_cr]).map_or(next_cr, |i| pos + i);
+        out.write_all(&b[pos..i]).map_err(werr)?;
+        let Some(&c) = b.get(i) else { break };
+        let esc: &[u8] = match c {
             b'&' => b"&amp;",
             b'<' => b"&lt;",
             b'>' => b"&gt;",
             _ => b"&#xD;",
         };
-        out.write_all(&rest.as_bytes()[..i])
-            .and_then(|_| out.write_all(esc))
-            .map_err(|e| EdxmlError::Write(e.to_string()))?;
-        rest = &rest[i + 1..];
+        out.write_all(esc).map_err(werr)?;
+        pos = i + 1;
     }
-    out.write_all(rest.as_bytes())
-        .map_err(|e| EdxmlError::Write(e.to_string()))
+    Ok(())
 }
 
 fn escape_attr(s: &str, out: &mut String) {
@@ -457,6 +495,95 @@ mod tests {
         assert_eq!(
             c14n(input, &INCL, Scope::Document { exclude: Some(1) }),
             "<a>xy<c></c></a>"
+        );
+    }
+
+    /// The straightforward escaping the memchr version replaced.
+    fn reference_text(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '\r' => out.push_str("&#xD;"),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn text_escaping_agrees_with_the_straightforward_one() {
+        let fixed = [
+            "",
+            "plain",
+            "&",
+            "<>&\r",
+            "a&b<c>d\re",
+            "\r\r\n&&",
+            "Số 1 & <Lý> \r\nđường",
+            "x\r",
+            "\rx",
+        ];
+        let mut x: u32 = 12345;
+        let mut rnd = |n: u32| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x % n
+        };
+        let alphabet = [
+            'a', 'Z', '&', '<', '>', '\r', '\n', '\t', ' ', '"', 'ế', '=',
+        ];
+        let random: Vec<String> = (0..300)
+            .map(|i| {
+                let len = rnd(if i % 10 == 0 { 3000 } else { 40 });
+                (0..len)
+                    .map(|_| alphabet[rnd(alphabet.len() as u32) as usize])
+                    .collect()
+            })
+            .collect();
+        for s in fixed
+            .iter()
+            .copied()
+            .chain(random.iter().map(String::as_str))
+        {
+            let mut out = Vec::new();
+            write_text(&mut out, s).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), reference_text(s), "{s:?}");
+        }
+    }
+
+    /// Elements that declare nothing under ones that do (the shortcut that skips
+    /// the namespace bookkeeping), as a whole document and as subtrees.
+    #[test]
+    fn undeclaring_elements_and_their_plain_children() {
+        let input = r#"<a xmlns="urn:a" xmlns:p="urn:p"><b><c xmlns=""><d/><p:e/></c></b></a>"#;
+        assert_eq!(
+            c14n(input, &INCL, WHOLE),
+            r#"<a xmlns="urn:a" xmlns:p="urn:p"><b><c xmlns=""><d></d><p:e></p:e></c></b></a>"#
+        );
+        assert_eq!(
+            c14n(input, &INCL, Scope::Subtree { apex: 1 }),
+            r#"<b xmlns="urn:a" xmlns:p="urn:p"><c xmlns=""><d></d><p:e></p:e></c></b>"#
+        );
+        assert_eq!(
+            c14n(input, &INCL, Scope::Subtree { apex: 2 }),
+            r#"<c xmlns:p="urn:p"><d></d><p:e></p:e></c>"#
+        );
+        assert_eq!(
+            c14n(input, &INCL, Scope::Subtree { apex: 3 }),
+            r#"<d xmlns:p="urn:p"></d>"#
+        );
+        let exc = Method::from_uri(EXC_C14N, None).unwrap();
+        assert_eq!(
+            c14n(input, &exc, WHOLE),
+            r#"<a xmlns="urn:a"><b><c xmlns=""><d></d><p:e xmlns:p="urn:p"></p:e></c></b></a>"#
+        );
+        assert_eq!(
+            c14n(input, &exc, Scope::Subtree { apex: 2 }),
+            r#"<c><d></d><p:e xmlns:p="urn:p"></p:e></c>"#
         );
     }
 

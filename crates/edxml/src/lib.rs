@@ -7,7 +7,8 @@
 //!
 //! - [`model`]: the package as data; [`status`]: status packages.
 //! - [`write`]: strict, standard output ([`Package::to_xml`]).
-//! - [`read`]: liberal, hardened input ([`Package::parse`]), bounded by [`Limits`].
+//! - [`read`]: liberal, hardened input ([`Package::parse`]), bounded by [`Limits`];
+//!   [`Received`] reads once for both the package and its signature check.
 //! - [`sign`]: XML-DSig enveloped signatures ([`sign()`], [`verify()`]), over
 //!   [`c14n`] canonicalization.
 //!
@@ -39,6 +40,7 @@ pub use model::{
     Attachment, Business, BusinessDocType, Code, DocumentId, DocumentType, MessageHeader,
     Organization, OtherInfo, Package, PromulgationInfo, ResponseFor, SignerInfo, TraceHeader,
 };
+pub use read::{Contents, Received};
 pub use sign::{sign, verify, verify_with, DigestAlgorithm, SignatureAlgorithm, Verified};
 pub use status::{StaffInfo, StatusCode, StatusPackage};
 pub use write::NAMESPACE;

@@ -17,16 +17,24 @@ use crate::model::{
     Attachment, Business, BusinessDocType, Code, DocumentId, DocumentType, MessageHeader,
     Organization, OtherInfo, Package, PromulgationInfo, ResponseFor, SignerInfo, TraceHeader,
 };
+use crate::sign::{verify_parsed, Verified};
 use crate::status::{StaffInfo, StatusCode, StatusPackage};
 use crate::time::{parse_date, parse_timestamp};
 use crate::xml::{parse_tree, Element};
+use crate::SignatureError;
 
 /// Reads a document package.
 pub fn parse_package(input: &[u8], limits: &Limits) -> Result<Package, EdxmlError> {
-    let mut root = parse_tree(input, limits, true)?;
-    let env = envelope(&root)?;
+    package_from_tree(&mut parse_tree(input, limits, true)?)
+}
+
+/// A document package from a tree read with its payloads decoded. The payloads are
+/// moved out of the tree only once everything before them has been read, so a
+/// missing MessageHeader leaves the tree whole (for [`status_from_tree`]).
+pub(crate) fn package_from_tree(root: &mut Element) -> Result<Package, EdxmlError> {
+    let env = envelope(root)?;
     let header = req(env, "edXMLHeader", "edXMLHeader")?;
-    let mh = req(header, "MessageHeader", "edXMLHeader/MessageHeader")?;
+    let mh = req(header, "MessageHeader", MISSING_MESSAGE_HEADER)?;
     let message = message_header(mh)?;
     let traces = match header.child("TraceHeaderList") {
         Some(list) => list
@@ -37,7 +45,7 @@ pub fn parse_package(input: &[u8], limits: &Limits) -> Result<Package, EdxmlErro
     };
     let business = header.child("Bussiness").map(business).transpose()?;
     // The payloads are moved out of the tree, not copied.
-    let attachments = match envelope_mut(&mut root)
+    let attachments = match envelope_mut(root)
         .children
         .iter_mut()
         .find(|c| c.local == "edXMLBody")
@@ -55,10 +63,92 @@ pub fn parse_package(input: &[u8], limits: &Limits) -> Result<Package, EdxmlErro
     Ok(p)
 }
 
+/// A received edXML document read once for all the receiver does with it.
+///
+/// [`Package::parse`] and [`crate::verify()`] each read the whole input; a receiver
+/// calling both tokenizes a large attachment twice and the signature check builds a
+/// tree of its own. Here the input is read once (hardened as always: DTDs refused,
+/// [`Limits`] applied, payloads base64-decoded) and the signature check adds only its
+/// canonicalization pass over the input. The results are those of the separate
+/// functions.
+///
+/// ```
+/// # use lienthong_edxml::*;
+/// # fn demo(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+/// let received = Received::read(bytes, &Limits::default())?;
+/// let verified = received.verify();
+/// match received.contents()? {
+///     Contents::Document(package) => { let _ = (package, verified?); }
+///     Contents::Status(status) => { let _ = (status, verified?); }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct Received<'a> {
+    xml: &'a [u8],
+    limits: Limits,
+    root: Element,
+}
+
+/// What a received document turned out to be.
+// Made once per received package and matched at once: boxing would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    Document(Package),
+    Status(StatusPackage),
+}
+
+impl<'a> Received<'a> {
+    /// Reads `xml`: the errors are those of [`Package::parse`] that concern the XML
+    /// itself (well-formedness, DTDs, limits).
+    pub fn read(xml: &'a [u8], limits: &Limits) -> Result<Received<'a>, EdxmlError> {
+        Ok(Received {
+            xml,
+            limits: limits.clone(),
+            root: parse_tree(xml, limits, true)?,
+        })
+    }
+
+    /// The check of [`crate::verify_with`], with the limits given to [`Received::read`].
+    pub fn verify(&self) -> Result<Verified, SignatureError> {
+        verify_parsed(self.xml, &self.root, &self.limits)
+    }
+
+    /// The document package, as [`Package::parse`] reads it (the attachments are
+    /// moved out, not copied).
+    pub fn package(mut self) -> Result<Package, EdxmlError> {
+        package_from_tree(&mut self.root)
+    }
+
+    /// The status package, as [`StatusPackage::parse`] reads it.
+    pub fn status(&self) -> Result<StatusPackage, EdxmlError> {
+        status_from_tree(&self.root)
+    }
+
+    /// The document package or, when edXMLHeader has no MessageHeader, the status
+    /// package: what the exchange accepts, in one call.
+    pub fn contents(mut self) -> Result<Contents, EdxmlError> {
+        match package_from_tree(&mut self.root) {
+            Ok(p) => Ok(Contents::Document(p)),
+            Err(EdxmlError::Missing { element }) if element == MISSING_MESSAGE_HEADER => {
+                status_from_tree(&self.root).map(Contents::Status)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+const MISSING_MESSAGE_HEADER: &str = "edXMLHeader/MessageHeader";
+
 /// Reads a status package.
 pub fn parse_status(input: &[u8], limits: &Limits) -> Result<StatusPackage, EdxmlError> {
-    let root = parse_tree(input, limits, true)?;
-    let env = envelope(&root)?;
+    status_from_tree(&parse_tree(input, limits, true)?)
+}
+
+/// A status package from a tree.
+pub(crate) fn status_from_tree(root: &Element) -> Result<StatusPackage, EdxmlError> {
+    let env = envelope(root)?;
     let header = req(env, "edXMLHeader", "edXMLHeader")?;
     let st = req(header, "Status", "edXMLHeader/Status")?;
     let code_text = text_req(st, "StatusCode", "Status/StatusCode")?;

@@ -17,6 +17,7 @@ use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
 use openssl::sign::{Signer, Verifier};
 use openssl::x509::X509;
+use std::sync::Mutex;
 
 use crate::c14n::{canonicalize, Method, Scope, C14N_10};
 use crate::error::SignatureError;
@@ -277,6 +278,16 @@ pub fn verify(xml: &[u8]) -> Result<Verified, SignatureError> {
 /// Checks the digest and signature value; returns the signer's certificate.
 pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureError> {
     let root = parse_tree(xml, limits, false)?;
+    verify_parsed(xml, &root, limits)
+}
+
+/// [`verify_with`] on a tree already read from `xml` (with or without payloads): the
+/// tree locates the Signature, the digests are computed over `xml` itself.
+pub(crate) fn verify_parsed(
+    xml: &[u8],
+    root: &Element,
+    limits: &Limits,
+) -> Result<Verified, SignatureError> {
     let mut all = Vec::new();
     root.find_all("Signature", &mut all);
     // Deployed senders sometimes leave the Signature without the XML-DSig
@@ -290,7 +301,7 @@ pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureErr
         [one] => *one,
         many => return Err(SignatureError::SeveralSignatures(many.len())),
     };
-    let header = envelope_header(&root).ok_or(SignatureError::MisplacedSignature)?;
+    let header = envelope_header(root).ok_or(SignatureError::MisplacedSignature)?;
     if !header.children.iter().any(|c| c.ordinal == sig.ordinal) {
         return Err(SignatureError::MisplacedSignature);
     }
@@ -367,10 +378,7 @@ pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureErr
         .and_then(|k| k.child("X509Data"))
         .map(|d| {
             d.children_named("X509Certificate")
-                .map(|c| {
-                    let der = b64(c, "X509Certificate")?;
-                    X509::from_der(&der).map_err(|e| SignatureError::BadCertificate(e.to_string()))
-                })
+                .map(|c| certificate(&b64(c, "X509Certificate")?))
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?
@@ -415,6 +423,34 @@ pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureErr
         }
     }
     Err(SignatureError::BadSignatureValue)
+}
+
+/// Certificates already parsed, by their exact DER bytes. OpenSSL 3 takes longer to
+/// parse a certificate (its public key goes through the provider decoders) than to
+/// check an ECDSA signature, and a sender signs every package with the same one.
+static CERTIFICATES: Mutex<Vec<(Vec<u8>, X509)>> = Mutex::new(Vec::new());
+const CACHED_CERTIFICATES: usize = 32;
+
+/// The certificate of `der`, parsed once per distinct DER (an X509 is immutable and
+/// shared by reference count, so handing out the cached one is handing out a parse
+/// of exactly these bytes).
+fn certificate(der: &[u8]) -> Result<X509, SignatureError> {
+    // A poisoned lock only costs the cache, never the check.
+    if let Ok(mut cache) = CERTIFICATES.lock() {
+        if let Some(i) = cache.iter().position(|(d, _)| d.as_slice() == der) {
+            // Most recently used first, so the oldest is the one to go.
+            let hit = cache.remove(i);
+            let cert = hit.1.clone();
+            cache.insert(0, hit);
+            return Ok(cert);
+        }
+    }
+    let cert = X509::from_der(der).map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
+    if let Ok(mut cache) = CERTIFICATES.lock() {
+        cache.truncate(CACHED_CERTIFICATES - 1);
+        cache.insert(0, (der.to_vec(), cert.clone()));
+    }
+    Ok(cert)
 }
 
 fn envelope_header(root: &Element) -> Option<&Element> {

@@ -33,6 +33,15 @@ fn check_good(s: &Signed, algorithm: SignatureAlgorithm) {
         Package::parse(&s.xml, &Limits::default()).unwrap(),
         full_package()
     );
+    // Read once, the same results.
+    let received = Received::read(&s.xml, &Limits::default()).unwrap();
+    let once = received.verify().unwrap();
+    assert_eq!(once.algorithm, algorithm);
+    assert_eq!(once.certificate.to_der().unwrap(), s.cert.to_der().unwrap());
+    assert_eq!(
+        received.contents().unwrap(),
+        Contents::Document(full_package())
+    );
     if have_xmlsec1() {
         let o = xmlsec_verify(&s.pki.ca, &s.xml);
         assert!(
@@ -62,6 +71,12 @@ fn check_tampering(s: &Signed) {
             verify(&xml).unwrap_err(),
             SignatureError::DigestMismatch,
             "tampered {what}"
+        );
+        let received = Received::read(&xml, &Limits::default()).unwrap();
+        assert_eq!(
+            received.verify().unwrap_err(),
+            SignatureError::DigestMismatch,
+            "tampered {what}, read once"
         );
         if have_xmlsec1() {
             let o = xmlsec_verify(&s.pki.ca, &xml);
@@ -273,4 +288,43 @@ fn small_rsa_keys_and_other_curves_are_refused_for_signing() {
         sign(&full_package().to_xml().unwrap(), &p384, &cert),
         Err(SignatureError::UnsupportedKey(_))
     ));
+}
+
+/// A signed status package read once: Contents::Status, the signature checked.
+#[test]
+fn signed_status_package_read_once() {
+    let key = p256_key();
+    let pki = Pki::new();
+    let cert = pki.issue("So Noi vu", &key);
+    let status = StatusPackage {
+        from: Organization::new(org("000.00.11.H53"), "Sở Nội vụ"),
+        response_for: ResponseFor {
+            organ_id: org("000.00.00.H53"),
+            code: "123/UBND-VP".into(),
+            promulgation_date: date(2024, 5, 17),
+            document_id: None,
+        },
+        staff: StaffInfo::default(),
+        code: StatusCode::Accepted,
+        description: None,
+        timestamp: time::parse_timestamp("2024-05-17 09:00:00").unwrap(),
+    };
+    let xml = sign(&status.to_xml().unwrap(), &key, &cert).unwrap();
+    let received = Received::read(&xml, &Limits::default()).unwrap();
+    assert_eq!(
+        received.verify().unwrap().certificate.to_der().unwrap(),
+        cert.to_der().unwrap()
+    );
+    assert_eq!(received.status().unwrap(), status);
+    assert!(matches!(
+        received.contents().unwrap(),
+        Contents::Status(s) if s == status
+    ));
+    // Unsigned: the contents read, the check says why not.
+    let unsigned = status.to_xml().unwrap();
+    let received = Received::read(&unsigned, &Limits::default()).unwrap();
+    assert_eq!(received.verify().unwrap_err(), SignatureError::Unsigned);
+    assert!(matches!(received.contents(), Ok(Contents::Status(_))));
+    // Not XML at all: refused when read, as Package::parse refuses it.
+    assert!(Received::read(b"<!DOCTYPE x []><x/>", &Limits::default()).is_err());
 }
