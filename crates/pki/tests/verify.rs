@@ -76,7 +76,10 @@ fn a_remembered_acceptance_holds_only_inside_its_window() {
     let err = store
         .verify_signer(&longer.cert, &[], now + Duration::days(8), &code(AGENCY))
         .unwrap_err();
-    assert!(matches!(err, TrustError::RevocationUnknown { .. }), "{err:?}");
+    assert!(
+        matches!(err, TrustError::RevocationUnknown { .. }),
+        "{err:?}"
+    );
 
     // A revocation: a store with the new CRL forgets what the old one accepted.
     let then = now - Duration::seconds(90);

@@ -21,7 +21,8 @@ const QUEUE: usize = 1024;
 /// Told, after the commit, how it went.
 type Done = Box<dyn FnOnce(Result<(), Arc<StoreError>>) + Send>;
 /// A change: runs in the group's transaction, says whether it succeeded.
-pub(crate) type Job = Box<dyn for<'a> FnOnce(&'a mut WriteTx) -> BoxFuture<'a, (bool, Done)> + Send>;
+pub(crate) type Job =
+    Box<dyn for<'a> FnOnce(&'a mut WriteTx) -> BoxFuture<'a, (bool, Done)> + Send>;
 
 pub(crate) fn job<T, E, F>(change: F) -> (Job, oneshot::Receiver<Result<T, E>>)
 where

@@ -13,4 +13,4 @@ mod write;
 
 pub use blobs::{BlobError, BlobId, BlobStore};
 pub use db::{Backend, Db, StoreError};
-pub use write::{Actor, WriteTx};
+pub use write::{Actor, AuditEntry, WriteTx};

@@ -204,8 +204,14 @@ mod tests {
                 tokio::spawn(async move {
                     db.write_grouped(move |tx| {
                         Box::pin(async move {
-                            tx.audit(&Actor::system("test"), "test.grouped", "test", i, json!({"i": i}))
-                                .await?;
+                            tx.audit(
+                                &Actor::system("test"),
+                                "test.grouped",
+                                "test",
+                                i,
+                                json!({"i": i}),
+                            )
+                            .await?;
                             if i % 7 == 3 {
                                 // A statement that fails midway, after its audit entry.
                                 sqlx::query("INSERT INTO no_such_table VALUES (1)")

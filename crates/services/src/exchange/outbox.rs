@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use lienthong_domain::OrgCode;
 use lienthong_edxml::{DocumentId, Organization, StaffInfo, StatusCode, StatusPackage};
-use lienthong_store::{time, Backend, Db, WriteTx};
+use lienthong_store::{time, AuditEntry, Backend, Db, WriteTx};
 use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
@@ -337,18 +337,44 @@ async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError
                 attempts: r.try_get(5)?,
             });
         }
-        for row in &stream {
-            sqlx::query("UPDATE exchange_outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
-                .bind(node_id)
-                .bind(&until)
-                .bind(row.id)
-                .execute(tx.conn())
-                .await?;
-        }
         streams.push(stream);
     }
+    let ids: Vec<i64> = streams.iter().flatten().map(|r| r.id).collect();
+    for_each_chunk(
+        &mut tx,
+        "UPDATE exchange_outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN",
+        &[node_id, &until],
+        &ids,
+    )
+    .await?;
     tx.commit().await?;
     Ok(streams)
+}
+
+/// Runs `sql` followed by ` (ids…)` for the ids, a chunk at a time, with `texts`
+/// bound first ($1, $2, …).
+async fn for_each_chunk(
+    tx: &mut WriteTx,
+    sql: &str,
+    texts: &[&str],
+    ids: &[i64],
+) -> Result<(), ServiceError> {
+    for chunk in ids.chunks(500) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", texts.len() + i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("{sql} ({list})");
+        let mut query = sqlx::query(&sql);
+        for t in texts {
+            query = query.bind(*t);
+        }
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 async fn attempt(
@@ -464,7 +490,8 @@ pub(crate) fn backoff(attempts: i64) -> chrono::Duration {
     chrono::Duration::milliseconds((base * jitter * 1000.0) as i64)
 }
 
-/// Writes the outcomes of a claim, in one transaction.
+/// Writes the outcomes of a claim, in one transaction: the common outcomes
+/// (delivered, released) with one statement each, retries and refusals row by row.
 async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(), ServiceError> {
     if attempted.is_empty() {
         return Ok(());
@@ -472,6 +499,8 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
     let now = time::now();
     let actor = lienthong_store::Actor::system("exchange");
     let mut tx = db.write().await?;
+    let (mut delivered, mut released, mut signed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut audits = Vec::new();
     for Attempted {
         row,
         signed_now,
@@ -484,32 +513,19 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
                 .bind(row.id)
                 .execute(tx.conn())
                 .await?;
-            sqlx::query("UPDATE exchange_outbox SET signed = 1 WHERE id = $1")
-                .bind(row.id)
-                .execute(tx.conn())
-                .await?;
+            signed.push(row.id);
         }
         match outcome {
             Outcome::Delivered => {
-                sqlx::query(
-                    "UPDATE exchange_outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1,
-                        last_error = NULL, claimed_by = NULL, claimed_until = NULL
-                     WHERE id = $2 AND claimed_by = $3",
-                )
-                .bind(&now)
-                .bind(row.id)
-                .bind(node_id)
-                .execute(tx.conn())
-                .await?;
-                tx.audit(
-                    &actor,
-                    "exchange.delivered",
-                    "exchange_outbox",
-                    row.id,
-                    json!({"kind": row.kind, "to": row.recipient_code, "attempts": row.attempts + 1}),
-                )
-                .await?;
+                delivered.push(row.id);
+                audits.push(AuditEntry {
+                    action: "exchange.delivered",
+                    record_type: "exchange_outbox",
+                    record_id: row.id.to_string(),
+                    changes: json!({"kind": row.kind, "to": row.recipient_code, "attempts": row.attempts + 1}),
+                });
             }
+            Outcome::Released => released.push(row.id),
             Outcome::Retry(error) => {
                 let next = time::timestamp(Utc::now() + backoff(row.attempts + 1));
                 // A retry is not a change of state: not audited, or the log would fill
@@ -538,27 +554,39 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
                 .bind(node_id)
                 .execute(tx.conn())
                 .await?;
-                tx.audit(
-                    &actor,
-                    "exchange.dead",
-                    "exchange_outbox",
-                    row.id,
-                    json!({"kind": row.kind, "to": row.recipient_code, "error": error}),
-                )
-                .await?;
-            }
-            Outcome::Released => {
-                sqlx::query(
-                    "UPDATE exchange_outbox SET claimed_by = NULL, claimed_until = NULL
-                     WHERE id = $1 AND claimed_by = $2",
-                )
-                .bind(row.id)
-                .bind(node_id)
-                .execute(tx.conn())
-                .await?;
+                audits.push(AuditEntry {
+                    action: "exchange.dead",
+                    record_type: "exchange_outbox",
+                    record_id: row.id.to_string(),
+                    changes: json!({"kind": row.kind, "to": row.recipient_code, "error": error}),
+                });
             }
         }
     }
+    for_each_chunk(
+        &mut tx,
+        "UPDATE exchange_outbox SET signed = 1 WHERE id IN",
+        &[],
+        &signed,
+    )
+    .await?;
+    for_each_chunk(
+        &mut tx,
+        "UPDATE exchange_outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1,
+            last_error = NULL, claimed_by = NULL, claimed_until = NULL
+         WHERE claimed_by = $2 AND id IN",
+        &[&now, node_id],
+        &delivered,
+    )
+    .await?;
+    for_each_chunk(
+        &mut tx,
+        "UPDATE exchange_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND id IN",
+        &[node_id],
+        &released,
+    )
+    .await?;
+    tx.audit_many(&actor, &audits).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use lienthong_domain::OrgCode;
 use lienthong_edxml::{
-    DocumentId, EdxmlError, Limits, Package, StatusCode, StatusPackage, Verified,
+    Contents, DocumentId, EdxmlError, Limits, Package, Received, SignatureError, StatusCode,
+    StatusPackage, Verified,
 };
 use lienthong_pki::TrustStore;
 use lienthong_store::{time, Actor, BlobId, Db, WriteTx};
@@ -103,6 +104,12 @@ pub(crate) async fn receive_at(
     // Parsing and checking signatures is CPU work of a millisecond or so: it runs
     // off the async threads, which would otherwise stall every other request and
     // the database round trips of the group commit.
+    // As many at a time as there are cores: more would not go faster, and would
+    // crowd out the threads that write what was checked (the group commit).
+    let _core = checking_slots()
+        .acquire()
+        .await
+        .map_err(|_| ServiceError::Conflict("package checks stopped"))?;
     let owned = bytes::Bytes::copy_from_slice(bytes);
     let trust = keys.trust().map_err(|e| e.to_string());
     let (sha256, inspected) =
@@ -112,6 +119,7 @@ pub(crate) async fn receive_at(
                 tracing::error!(error = %e, "checking a package panicked");
                 ServiceError::Conflict("package check failed")
             })?;
+    drop(_core);
     let sha256 = sha256.as_str().to_owned();
     // The same bytes refused before: the same answer, nothing new queued.
     if let Some(answer) = answered_before(db, &sha256).await? {
@@ -119,7 +127,7 @@ pub(crate) async fn receive_at(
     }
     match inspected {
         Inspected::Document { package, signer } => {
-            match check_document(db, package, signer?).await? {
+            match check_document(db, *package, signer?).await? {
                 // A recall, update or replace carries the DocumentId of the package it
                 // is about: it is no arrival, and is handled before the arrivals'
                 // idempotency.
@@ -141,17 +149,23 @@ pub(crate) async fn receive_at(
                 Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
             }
         }
-        Inspected::Status { status, signer } => {
-            match check_status(db, &status, signer?).await? {
-                Ok(outgoing) => {
-                    db.write_grouped(move |tx| Box::pin(file_status(tx, status, outgoing)))
-                        .await
-                }
-                Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+        Inspected::Status { status, signer } => match check_status(db, &status, signer?).await? {
+            Ok(outgoing) => {
+                db.write_grouped(move |tx| Box::pin(file_status(tx, *status, outgoing)))
+                    .await
             }
-        }
+            Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+        },
         Inspected::Unreadable(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
     }
+}
+
+/// The slots for package checks, one per core.
+fn checking_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
 }
 
 /// The answer given to the same bytes refused before, if they were.
@@ -174,11 +188,11 @@ async fn answered_before(db: &Db, sha256: &str) -> Result<Option<Receipt>, Servi
 /// (`Err` outside: the trust store could not be read).
 enum Inspected {
     Document {
-        package: Package,
+        package: Box<Package>,
         signer: Result<Result<(), String>, ServiceError>,
     },
     Status {
-        status: StatusPackage,
+        status: Box<StatusPackage>,
         signer: Result<Result<(), String>, ServiceError>,
     },
     Unreadable(EdxmlError),
@@ -195,27 +209,28 @@ fn inspect(
     };
     // Failing to read the trust store is our fault, not the sender's: an error (the
     // sender is asked to try again later), not a refusal.
-    let signer = |from: &OrgCode| match &trust {
-        Ok(trust) => Ok(check_signer(trust, bytes, from, at)),
+    let signer = |from: &OrgCode, verified: Result<Verified, SignatureError>| match &trust {
+        Ok(trust) => Ok(check_signer(trust, verified, from, at)),
         Err(e) => {
             tracing::error!(error = %e, "the exchange's trust store cannot be read");
             Err(ServiceError::Conflict("trust store unavailable"))
         }
     };
-    match Package::parse(bytes, &limits) {
-        Ok(package) => Inspected::Document {
-            signer: signer(&package.header.from.organ_id),
-            package,
+    // One reading of the input serves the signature check and the package.
+    let received = match Received::read(bytes, &limits) {
+        Ok(received) => received,
+        Err(e) => return Inspected::Unreadable(e),
+    };
+    let verified = received.verify();
+    match received.contents() {
+        Ok(Contents::Document(package)) => Inspected::Document {
+            signer: signer(&package.header.from.organ_id, verified),
+            package: Box::new(package),
         },
-        Err(EdxmlError::Missing { element }) if element == "edXMLHeader/MessageHeader" => {
-            match StatusPackage::parse(bytes, &limits) {
-                Ok(status) => Inspected::Status {
-                    signer: signer(&status.from.organ_id),
-                    status,
-                },
-                Err(e) => Inspected::Unreadable(e),
-            }
-        }
+        Ok(Contents::Status(status)) => Inspected::Status {
+            signer: signer(&status.from.organ_id, verified),
+            status: Box::new(status),
+        },
         Err(e) => Inspected::Unreadable(e),
     }
 }
@@ -223,7 +238,7 @@ fn inspect(
 /// The signature and the signer's certificate, for the agency `from`.
 fn check_signer(
     trust: &TrustStore,
-    bytes: &[u8],
+    verified: Result<Verified, SignatureError>,
     from: &OrgCode,
     at: DateTime<Utc>,
 ) -> Result<(), String> {
@@ -231,7 +246,7 @@ fn check_signer(
         certificate,
         certificates,
         ..
-    } = lienthong_edxml::verify(bytes).map_err(|e| format!("signature: {e}"))?;
+    } = verified.map_err(|e| format!("signature: {e}"))?;
     let chain: Vec<_> = certificates
         .into_iter()
         .filter(|c| c.to_der().ok() != certificate.to_der().ok())
