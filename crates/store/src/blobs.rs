@@ -3,7 +3,7 @@
 //! without its name changing. Backed by `object_store`: the local filesystem by
 //! default; an S3-compatible bucket is the same trait with another constructor.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -63,18 +63,27 @@ impl BlobId {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// For files on a local disk: their root, to sync what was written (object_store
+    /// renames a complete file into place but does not sync it).
+    local_root: Option<PathBuf>,
 }
 
 impl BlobStore {
     /// Files under `dir` (created if needed); writes are atomic renames.
     pub fn filesystem(dir: &Path) -> Result<Self, BlobError> {
         std::fs::create_dir_all(dir)?;
-        Ok(Self::on(Arc::new(LocalFileSystem::new_with_prefix(dir)?)))
+        Ok(BlobStore {
+            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+            local_root: Some(dir.to_path_buf()),
+        })
     }
 
     /// Any `object_store` backend, e.g. `AmazonS3Builder` for an S3-compatible bucket.
     pub fn on(store: Arc<dyn ObjectStore>) -> Self {
-        BlobStore { store }
+        BlobStore {
+            store,
+            local_root: None,
+        }
     }
 
     /// Stores `bytes` and returns their id; storing the same content again is a no-op.
@@ -87,6 +96,15 @@ impl BlobStore {
             Err(e) => return Err(e.into()),
         }
         self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
+        if let Some(root) = &self.local_root {
+            // A database row may point at this file as soon as put returns: the file
+            // and the directories naming it must survive a power cut like the commit.
+            let file = root.join(path.as_ref());
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || sync_down_to(&root, &file))
+                .await
+                .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        }
         Ok(id)
     }
 
@@ -111,6 +129,20 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Syncs `file`, then each directory from its parent up to `root`.
+fn sync_down_to(root: &Path, file: &Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        std::fs::File::open(d)?.sync_all()?;
+        if d == root {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
