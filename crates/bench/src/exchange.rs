@@ -306,7 +306,7 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
             Ok(())
         })?;
         rates.push(Rate {
-            what: "certificate check alone",
+            what: "certificate check (remembered)",
             threads,
             per_second: per_s,
             mb_per_second: 0.0,
