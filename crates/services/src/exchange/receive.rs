@@ -102,11 +102,10 @@ pub(crate) async fn receive_at(
         .await;
     }
     // Parsing and checking signatures is CPU work of a millisecond or so: it runs
-    // off the async threads, which would otherwise stall every other request and
-    // the database round trips of the group commit.
-    // As many at a time as there are cores: more would not go faster, and would
-    // crowd out the threads that write what was checked (the group commit).
-    let _core = checking_slots()
+    // off the async threads, which would otherwise stall every other request, and
+    // as many at a time as there are cores, so as not to crowd out the threads that
+    // write what was checked (the group commit).
+    let slot = checking_slots()
         .acquire()
         .await
         .map_err(|_| ServiceError::Conflict("package checks stopped"))?;
@@ -119,7 +118,7 @@ pub(crate) async fn receive_at(
                 tracing::error!(error = %e, "checking a package panicked");
                 ServiceError::Conflict("package check failed")
             })?;
-    drop(_core);
+    drop(slot);
     let sha256 = sha256.as_str().to_owned();
     // The same bytes refused before: the same answer, nothing new queued.
     if let Some(answer) = answered_before(db, &sha256).await? {
