@@ -114,6 +114,11 @@ const ROUTES: &[(&str, &str, Access)] = &[
     // Each clerk's own queue and quarantine.
     ("GET", "/exchange/arrived", Access::SignedIn),
     ("GET", "/exchange/quarantine", Access::SignedIn),
+    (
+        "GET",
+        "/exchange/quarantine/{id}/package",
+        Access::Member(404),
+    ),
     ("GET", "/exchange/arrived/{id}", Access::Member(404)),
     (
         "POST",
@@ -194,6 +199,8 @@ struct Targets {
     arrival: i64,
     /// A recall waiting for the department's clerk.
     request: i64,
+    /// A package for the department, refused and quarantined.
+    quarantined: i64,
 }
 
 async fn targets(s: &TestServer) -> Targets {
@@ -214,6 +221,27 @@ async fn targets(s: &TestServer) -> Targets {
         task,
         arrival: department_arrival(s).await,
         request: department_request(s).await,
+        quarantined: department_quarantined(s).await,
+    }
+}
+
+/// A package for the department whose signature does not hold (a byte of the
+/// subject changed), so it is quarantined with the department as its recipient.
+async fn department_quarantined(s: &TestServer) -> i64 {
+    let mut xml = signed_package(s, SYT, SKHCN, 7003);
+    let tag = b"<edXML:Subject>";
+    let at = xml
+        .windows(tag.len())
+        .position(|w| w == tag)
+        .expect("a subject")
+        + tag.len();
+    xml[at] = if xml[at] == b'X' { b'Y' } else { b'X' };
+    match lienthong_services::exchange::receive(&s.db().await, &keys(s), &xml)
+        .await
+        .unwrap()
+    {
+        lienthong_services::exchange::Receipt::Quarantined { quarantine_id, .. } => quarantine_id,
+        other => panic!("{other:?}"),
     }
 }
 
@@ -298,6 +326,8 @@ fn path_for(template: &str, t: &Targets) -> String {
         t.task
     } else if template.contains("exchange/requests/{id}") {
         t.request
+    } else if template.contains("exchange/quarantine/{id}") {
+        t.quarantined
     } else if template.starts_with("/exchange/arrived/{id}")
         || template.starts_with("/api/v1/exchange/arrivals/{id}")
     {

@@ -132,7 +132,36 @@ async fn garbage_is_quarantined_not_a_server_error() {
             .await
             .unwrap();
         assert_eq!(page.status(), 200);
-        assert!(page.text().await.unwrap().contains("DOCTYPE"));
+        let html = page.text().await.unwrap();
+        assert!(html.contains("DOCTYPE"));
+        // Each refused package can be downloaded byte for byte, never rendered.
+        let (status, receipt) = post_package(s, b"<not-edxml/>".to_vec()).await;
+        assert_eq!(status, 422, "{receipt}");
+        let id = receipt["quarantine_id"].as_i64().unwrap();
+        assert!(
+            html.contains("/package\" download>"),
+            "a download link per row"
+        );
+        let file = admin
+            .get(format!("{}/exchange/quarantine/{id}/package", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.status(), 200);
+        assert_eq!(file.headers()["content-type"], "application/octet-stream");
+        assert!(file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+        assert_eq!(file.bytes().await.unwrap().as_ref(), b"<not-edxml/>");
+        // A package addressed to nobody here is the administrators' alone.
+        let clerk = sign_in(s, "vanthu.skhcn").await;
+        let hidden = clerk
+            .get(format!("{}/exchange/quarantine/{id}/package", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(hidden.status(), 404, "{}", s.backend);
     }
 }
 

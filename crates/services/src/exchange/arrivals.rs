@@ -435,3 +435,25 @@ pub async fn quarantine(
     }
     Ok(out)
 }
+
+/// The bytes of a quarantined package exactly as received, to inspect them (with
+/// `lienthong edxml verify` or `xmlsec1`, say): for the clerk of the agency it was
+/// addressed to and for the province's administrators; to anyone else it does not
+/// exist.
+pub async fn quarantined_package(
+    db: &Db,
+    who: &Principal,
+    id: i64,
+) -> Result<Vec<u8>, ServiceError> {
+    let row = sqlx::query("SELECT recipient_agency_id, raw FROM exchange_quarantine WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let recipient: Option<i64> = row.try_get(0)?;
+    let clerk = recipient.is_some_and(|r| clerk_agencies(who).contains(&r));
+    if !clerk && crate::org::require_province_admin(db, who).await.is_err() {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(row.try_get(1)?)
+}

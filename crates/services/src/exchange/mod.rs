@@ -41,8 +41,8 @@ use sqlx::Row;
 use crate::ServiceError;
 
 pub use arrivals::{
-    arrival, arrivals, quarantine, refuse_arrival, register_arrival, Arrival, ArrivalAttachment,
-    Overrides, QuarantineEntry,
+    arrival, arrivals, quarantine, quarantined_package, refuse_arrival, register_arrival, Arrival,
+    ArrivalAttachment, Overrides, QuarantineEntry,
 };
 pub use keys::{KeyError, KeyStore, Signer};
 pub use outbox::{add_peer, deliver_due, peers, Peer, CLAIM_STREAMS};

@@ -14,7 +14,7 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -50,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route("/exchange/arrived/{id}/{action}", post(arrival_action))
         .route("/exchange/requests/{id}/{action}", post(request_action))
         .route("/exchange/quarantine", get(quarantine_page))
+        .route(
+            "/exchange/quarantine/{id}/package",
+            get(quarantined_package),
+        )
 }
 
 async fn receive_package(State(state): State<AppState>, body: Bytes) -> Response {
@@ -436,6 +440,26 @@ async fn arrival_action(
 struct QuarantinePage {
     c: Chrome,
     rows: Vec<QuarantineEntry>,
+}
+
+/// The refused bytes as received, as a download (never rendered: they may be anything).
+async fn quarantined_package(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let bytes = exchange::quarantined_package(&state.db, &user.principal, id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"quarantine-{id}.xml\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn quarantine_page(
