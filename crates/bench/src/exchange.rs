@@ -159,6 +159,26 @@ fn package(org: &OrgCode, kb: usize, n: usize) -> anyhow::Result<Package> {
 }
 
 /// Runs `work` over and over on `threads` threads for `seconds`; returns calls/s.
+/// Times `work` on `threads` threads and records it as `what`, with the megabytes
+/// of package each call handles.
+fn measure(
+    rates: &mut Vec<Rate>,
+    what: &'static str,
+    threads: usize,
+    seconds: f64,
+    mb_per_call: f64,
+    work: impl Fn(usize) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<()> {
+    let per_second = rate(threads, seconds, work)?;
+    rates.push(Rate {
+        what,
+        threads,
+        per_second,
+        mb_per_second: per_second * mb_per_call,
+    });
+    Ok(())
+}
+
 fn rate(
     threads: usize,
     seconds: f64,
@@ -230,87 +250,92 @@ pub fn run(options: Options) -> anyhow::Result<Report> {
     let unsigned = package(&signer.org, options.kb, 0)?.to_xml()?;
     let signed = lienthong_edxml::sign(&unsigned, &signer.key, &signer.cert)?;
     let bytes = signed.len();
-    let mb = |per_s: f64| per_s * bytes as f64 / 1e6;
+    let package_mb = bytes as f64 / 1e6;
 
     eprintln!("openssl speed…");
     let (openssl_sign, openssl_verify) = openssl_speed(options.key, 3)?;
     let mut rates = Vec::new();
     for threads in [1, cores] {
         eprintln!("build and sign on {threads} thread(s)…");
-        let per_s = rate(threads, options.seconds, |n| {
-            let xml = package(&signer.org, options.kb, n)?.to_xml()?;
-            lienthong_edxml::sign(&xml, &signer.key, &signer.cert)?;
-            Ok(())
-        })?;
-        rates.push(Rate {
-            what: "build + sign",
+        measure(
+            &mut rates,
+            "build + sign",
             threads,
-            per_second: per_s,
-            mb_per_second: mb(per_s),
-        });
+            options.seconds,
+            package_mb,
+            |n| {
+                let xml = package(&signer.org, options.kb, n)?.to_xml()?;
+                lienthong_edxml::sign(&xml, &signer.key, &signer.cert)?;
+                Ok(())
+            },
+        )?;
         eprintln!("verify, parse and check the certificate on {threads} thread(s)…");
         let now = Utc::now();
-        let per_s = rate(threads, options.seconds, |_| {
-            let verified = lienthong_edxml::verify(&signed)?;
-            let package = Package::parse(&signed, &limits)?;
-            signer.trust.verify_signer(
-                &verified.certificate,
-                &[],
-                now,
-                &package.header.from.organ_id,
-            )?;
-            Ok(())
-        })?;
-        rates.push(Rate {
-            what: "verify + parse + certificate",
+        measure(
+            &mut rates,
+            "verify + parse + certificate",
             threads,
-            per_second: per_s,
-            mb_per_second: mb(per_s),
-        });
+            options.seconds,
+            package_mb,
+            |_| {
+                let verified = lienthong_edxml::verify(&signed)?;
+                let package = Package::parse(&signed, &limits)?;
+                signer.trust.verify_signer(
+                    &verified.certificate,
+                    &[],
+                    now,
+                    &package.header.from.organ_id,
+                )?;
+                Ok(())
+            },
+        )?;
         // The same work with the package read once (lienthong_edxml::Received).
-        let per_s = rate(threads, options.seconds, |_| {
-            let received = lienthong_edxml::Received::read(&signed, &limits)?;
-            let verified = received.verify()?;
-            let package = received.package()?;
-            signer.trust.verify_signer(
-                &verified.certificate,
-                &[],
-                now,
-                &package.header.from.organ_id,
-            )?;
-            Ok(())
-        })?;
-        rates.push(Rate {
-            what: "read once + certificate",
+        measure(
+            &mut rates,
+            "read once + certificate",
             threads,
-            per_second: per_s,
-            mb_per_second: mb(per_s),
-        });
+            options.seconds,
+            package_mb,
+            |_| {
+                let received = lienthong_edxml::Received::read(&signed, &limits)?;
+                let verified = received.verify()?;
+                let package = received.package()?;
+                signer.trust.verify_signer(
+                    &verified.certificate,
+                    &[],
+                    now,
+                    &package.header.from.organ_id,
+                )?;
+                Ok(())
+            },
+        )?;
         // The XML work alone, without the certificate check.
-        let per_s = rate(threads, options.seconds, |_| {
-            let received = lienthong_edxml::Received::read(&signed, &limits)?;
-            received.verify()?;
-            received.package()?;
-            Ok(())
-        })?;
-        rates.push(Rate {
-            what: "verify + parse (read once)",
+        measure(
+            &mut rates,
+            "verify + parse (read once)",
             threads,
-            per_second: per_s,
-            mb_per_second: mb(per_s),
-        });
-        let per_s = rate(threads, options.seconds, |_| {
-            signer
-                .trust
-                .verify_signer(&signer.cert, &[], now, &signer.org)?;
-            Ok(())
-        })?;
-        rates.push(Rate {
-            what: "certificate check (remembered)",
+            options.seconds,
+            package_mb,
+            |_| {
+                let received = lienthong_edxml::Received::read(&signed, &limits)?;
+                received.verify()?;
+                received.package()?;
+                Ok(())
+            },
+        )?;
+        measure(
+            &mut rates,
+            "certificate check (remembered)",
             threads,
-            per_second: per_s,
-            mb_per_second: 0.0,
-        });
+            options.seconds,
+            0.0,
+            |_| {
+                signer
+                    .trust
+                    .verify_signer(&signer.cert, &[], now, &signer.org)?;
+                Ok(())
+            },
+        )?;
     }
     let one_thread_verify = rates
         .iter()
