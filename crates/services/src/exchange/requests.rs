@@ -552,7 +552,20 @@ pub async fn agree_request(
                 .bind(doc)
                 .execute(tx.conn())
                 .await?;
-                let detail = json!({"reason": req.reason, "from": req.from_name});
+                // Nobody works on a recalled document any more: its open tasks end,
+                // withdrawn (rút lại) with the sender's reason, not done.
+                let withdrawn = sqlx::query(
+                    "UPDATE assignments SET status = 'withdrawn', result = $1, closed_at = $2
+                     WHERE document_id = $3 AND status = 'open'",
+                )
+                .bind(&req.reason)
+                .bind(time::now())
+                .bind(doc)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+                let detail = json!({"reason": req.reason, "from": req.from_name,
+                                    "tasks_withdrawn": withdrawn});
                 add_event(&mut tx, doc, who, "exchange_recalled", &detail).await?;
                 crate::search::enqueue(&mut tx, doc).await?;
             }

@@ -1142,7 +1142,24 @@ async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
         assert_eq!(incoming.attachments.len(), 2);
         assert!(incoming.events.iter().any(|e| e.kind == "exchange_updated"));
 
-        // A recall, agreed: 15, and the incoming document is marked recalled.
+        // A recall, agreed: 15, the incoming document is marked recalled, and the
+        // task it was being handled under is withdrawn.
+        let leader = principal(db, "giamdoc.syt").await;
+        let specialist = principal(db, "chuyenvien.syt").await;
+        let task = documents::workflow::assign(
+            db,
+            &leader,
+            r.id,
+            &documents::workflow::Assign {
+                instruction: "Nghiên cứu, tham mưu".into(),
+                lead: documents::workflow::Target::Person(specialist.person.id),
+                coordinate: vec![],
+                inform: vec![],
+                deadline: None,
+            },
+        )
+        .await
+        .unwrap()[0];
         recall(
             db,
             &e.blobs,
@@ -1165,9 +1182,17 @@ async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
             .events
             .iter()
             .any(|e| e.kind == "exchange_recalled"));
+        let tasks = documents::workflow::tasks_of(db, r.id).await.unwrap();
+        let task = tasks.iter().find(|t| t.id == task).unwrap();
+        assert_eq!(
+            (task.status.as_str(), task.result.as_str()),
+            ("withdrawn", "Thu hồi để ban hành lại"),
+            "{}",
+            t.name
+        );
         assert_eq!(
             codes(&codes_from(db, id, SYT).await),
-            ["01", "03", "16", "15", "15"]
+            ["01", "03", "16", "15", "04", "15"]
         );
         assert!(requests(db, &clerk).await.unwrap().is_empty());
     }
