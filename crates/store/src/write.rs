@@ -107,41 +107,13 @@ impl WriteTx {
         record_id: impl ToString,
         changes: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let seq = self.seq + 1;
-        let at = time::now();
-        let record_id = record_id.to_string();
-        let changes = changes.to_string();
-        let fields = AuditFields {
-            seq,
-            at: &at,
-            actor_id: actor.id,
-            actor: &actor.name,
+        let entry = AuditEntry {
             action,
             record_type,
-            record_id: &record_id,
-            changes: &changes,
+            record_id: record_id.to_string(),
+            changes,
         };
-        let hash = chain_hash(&self.hash, &fields);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor_id, actor, action, record_type, record_id, changes, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(seq)
-        .bind(&at)
-        .bind(actor.id)
-        .bind(&actor.name)
-        .bind(action)
-        .bind(record_type)
-        .bind(&record_id)
-        .bind(&changes)
-        .bind(&self.hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await?;
-        self.seq = seq;
-        self.hash = hash;
-        self.dirty = true;
-        Ok(())
+        self.audit_many(actor, std::slice::from_ref(&entry)).await
     }
 
     /// Appends audit entries for several changes of this transaction, in order, with

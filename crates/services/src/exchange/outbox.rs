@@ -233,11 +233,13 @@ pub async fn deliver_due(
     http: &reqwest::Client,
     node_id: &str,
 ) -> Result<usize, ServiceError> {
+    // The directory is read before claiming: failing to read it leaves nothing claimed.
+    let peers = peers(db).await?;
     let streams = claim(db, node_id).await?;
     let attempted = futures::future::join_all(
         streams
             .into_iter()
-            .map(|rows| deliver_stream(db, keys, http, rows)),
+            .map(|rows| deliver_stream(db, keys, http, &peers, rows)),
     )
     .await;
     let attempted: Vec<Attempted> = attempted.into_iter().flatten().collect();
@@ -253,6 +255,7 @@ async fn deliver_stream(
     db: &Db,
     keys: &KeyStore,
     http: &reqwest::Client,
+    peers: &[Peer],
     rows: Vec<Claimed>,
 ) -> Vec<Attempted> {
     let mut out = Vec::with_capacity(rows.len());
@@ -266,7 +269,7 @@ async fn deliver_stream(
             });
             continue;
         }
-        let (signed_now, outcome) = attempt(db, keys, http, &row).await;
+        let (signed_now, outcome) = attempt(db, keys, http, peers, &row).await;
         blocked = matches!(outcome, Outcome::Retry(_));
         out.push(Attempted {
             row,
@@ -381,6 +384,7 @@ async fn attempt(
     db: &Db,
     keys: &KeyStore,
     http: &reqwest::Client,
+    peers: &[Peer],
     row: &Claimed,
 ) -> (Option<Vec<u8>>, Outcome) {
     let stored = sqlx::query("SELECT xml FROM exchange_outbox_packages WHERE outbox_id = $1")
@@ -400,22 +404,21 @@ async fn attempt(
             Err(outcome) => return (None, outcome),
         }
     };
-    (signed_now, deliver(db, keys, http, row, xml).await)
+    (signed_now, deliver(db, keys, http, peers, row, xml).await)
 }
 
 async fn deliver(
     db: &Db,
     keys: &KeyStore,
     http: &reqwest::Client,
+    peers: &[Peer],
     row: &Claimed,
     xml: Vec<u8>,
 ) -> Outcome {
     // The peer directory first: an agency from outside may also be kept here (to be
     // addressable as a recipient), and the administrator's route says where it lives.
-    match route(db, &row.recipient_code).await {
-        Ok(Some(base)) => return post(http, &base, xml).await,
-        Ok(None) => {}
-        Err(e) => return Outcome::Retry(e.to_string()),
+    if let Some(base) = route_in(peers, &row.recipient_code) {
+        return post(http, &base, xml).await;
     }
     let local = match db.pool().acquire().await {
         Ok(mut conn) => local_agency(&mut conn, &row.recipient_code).await,
@@ -661,12 +664,14 @@ pub async fn add_peer(
 
 /// The base URL of the most specific peer serving `code`.
 pub(crate) async fn route(db: &Db, code: &str) -> Result<Option<String>, ServiceError> {
-    let Ok(code) = OrgCode::parse(code) else {
-        return Ok(None);
-    };
-    let best = peers(db)
-        .await?
-        .into_iter()
+    Ok(route_in(&peers(db).await?, code))
+}
+
+/// [`route`] in a directory already read (a claim reads it once for all its rows).
+fn route_in(peers: &[Peer], code: &str) -> Option<String> {
+    let code = OrgCode::parse(code).ok()?;
+    peers
+        .iter()
         .filter_map(|p| {
             let pattern = OrgCode::parse(&p.code_pattern).ok()?;
             let specific = pattern
@@ -674,8 +679,40 @@ pub(crate) async fn route(db: &Db, code: &str) -> Result<Option<String>, Service
                 .iter()
                 .filter(|g| !g.chars().all(|c| c == '0'))
                 .count();
-            code.is_within(&pattern).then_some((specific, p.base_url))
+            code.is_within(&pattern).then_some((specific, &p.base_url))
         })
-        .max_by_key(|(specific, _)| *specific);
-    Ok(best.map(|(_, url)| url))
+        .max_by_key(|(specific, _)| *specific)
+        .map(|(_, url)| url.clone())
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::{route_in, Peer};
+
+    fn peer(pattern: &str, url: &str) -> Peer {
+        Peer {
+            id: 0,
+            code_pattern: pattern.into(),
+            base_url: url.into(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_most_specific_peer_serves_an_agency() {
+        let peers = [
+            peer("000.00.00.H63", "https://tinh"),
+            peer("000.00.11.H63", "https://so"),
+        ];
+        assert_eq!(
+            route_in(&peers, "000.00.11.H63").as_deref(),
+            Some("https://so")
+        );
+        assert_eq!(
+            route_in(&peers, "000.00.12.H63").as_deref(),
+            Some("https://tinh")
+        );
+        assert_eq!(route_in(&peers, "000.00.11.H62"), None);
+        assert_eq!(route_in(&peers, "not a code"), None);
+    }
 }

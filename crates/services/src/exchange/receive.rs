@@ -109,15 +109,17 @@ pub(crate) async fn receive_at(
         .acquire()
         .await
         .map_err(|_| ServiceError::Conflict("package checks stopped"))?;
-    let owned = bytes::Bytes::copy_from_slice(bytes);
+    let owned = bytes.to_vec();
     let trust = keys.trust().map_err(|e| e.to_string());
-    let (sha256, inspected) =
-        tokio::task::spawn_blocking(move || (BlobId::of(&owned), inspect(&owned, trust, at)))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "checking a package panicked");
-                ServiceError::Conflict("package check failed")
-            })?;
+    let (owned, sha256, inspected) = tokio::task::spawn_blocking(move || {
+        let (sha256, inspected) = (BlobId::of(&owned), inspect(&owned, trust, at));
+        (owned, sha256, inspected)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "checking a package panicked");
+        ServiceError::Conflict("package check failed")
+    })?;
     drop(slot);
     let sha256 = sha256.as_str().to_owned();
     // The same bytes refused before: the same answer, nothing new queued.
@@ -139,9 +141,9 @@ pub(crate) async fn receive_at(
                     }
                 }
                 Ok((package, recipients)) => {
-                    let bytes = bytes.to_vec();
+                    // The copy made for the check is the one filed.
                     db.write_grouped(move |tx| {
-                        Box::pin(file_document(tx, bytes, package, recipients))
+                        Box::pin(file_document(tx, owned, package, recipients))
                     })
                     .await
                 }
