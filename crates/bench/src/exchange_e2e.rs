@@ -6,8 +6,9 @@
 //! the server's own, and the clock runs until every package is delivered, verified
 //! and stored as an arrival on the receiver.
 //!
-//! Both databases commit with SQLite's WAL and `synchronous = NORMAL` (durable against
-//! a crash of the process, not of the machine).
+//! Both databases commit with SQLite's WAL and `synchronous = FULL`, and the receiver's
+//! blob store syncs each package to disk before its rows are written: every package
+//! stored is durable against a crash of the machine.
 
 use std::time::{Duration, Instant};
 
@@ -259,7 +260,15 @@ pub async fn run(
             tokio::spawn(async move {
                 let node = format!("bench-worker-{w}");
                 loop {
-                    match exchange::deliver_due(&state.db, &state.keys, &state.http, &node).await {
+                    match exchange::deliver_due(
+                        &state.db,
+                        &state.blobs,
+                        &state.keys,
+                        &state.http,
+                        &node,
+                    )
+                    .await
+                    {
                         Ok(0) => tokio::time::sleep(Duration::from_millis(20)).await,
                         Ok(_) => {}
                         Err(e) => {

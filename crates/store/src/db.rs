@@ -4,16 +4,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-use futures::future::BoxFuture;
-use tokio::sync::mpsc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-use crate::group::{self, Job};
+use crate::batch::{self, BatchWrite, Batchers};
 use crate::write::WriteTx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +33,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the database is busy: no turn to write within 10 s")]
     Busy,
-    #[error("committing a group of changes: {0}")]
-    GroupCommit(Arc<StoreError>),
-    #[error("a group of changes was abandoned before this change was committed")]
-    GroupAbandoned,
+    #[error("batch kind {0} is written with two different functions")]
+    BatchKind(&'static str),
+    #[error("a batch write answered {0} of its {1} changes")]
+    BatchAnswers(usize, usize),
+    #[error("the batch writer stopped before this change was committed")]
+    BatchAbandoned,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -53,9 +52,8 @@ pub struct Db {
     /// in order, instead of each polling SQLite's lock (its busy handler sleeps
     /// milliseconds between tries, which caps throughput under contention).
     turn: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// The group committer's queue, started on first use (see `group`), and again
-    /// if the runtime it ran on has gone (tests start one per test).
-    group: Arc<Mutex<Option<mpsc::Sender<Job>>>>,
+    /// The batch writers' queues, by kind (see `batch`).
+    batchers: Batchers,
 }
 
 impl std::fmt::Debug for Db {
@@ -148,7 +146,7 @@ impl Db {
             pool,
             backend,
             turn: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
-            group: Arc::default(),
+            batchers: Arc::default(),
         })
     }
 
@@ -179,42 +177,38 @@ impl Db {
             ),
             None => None,
         };
-        WriteTx::begin(&self.pool, turn).await
+        WriteTx::begin(&self.pool, self.backend, turn).await
     }
 
-    /// Runs `change` in a transaction shared with the changes that arrive at the same
-    /// time, and answers once that transaction is committed (see `group`). For many
-    /// small independent writes whose callers each wait for durability.
-    pub async fn write_grouped<T, E, F>(&self, change: F) -> Result<T, E>
+    /// Writes `change` together with the other changes of `kind` that arrive at the
+    /// same time, through `write` (see `batch`), and answers once it is committed.
+    /// For many small independent writes whose callers each wait for durability.
+    pub async fn write_batched<T, R, E>(
+        &self,
+        kind: &'static str,
+        write: BatchWrite<T, R, E>,
+        change: T,
+    ) -> Result<R, E>
     where
-        T: Send + 'static,
+        T: Send + Sync + 'static,
+        R: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'a> FnOnce(&'a mut WriteTx) -> BoxFuture<'a, Result<T, E>> + Send + 'static,
     {
-        let queue = {
-            let mut group = self.group.lock().unwrap_or_else(|e| e.into_inner());
-            match group.as_ref() {
-                Some(queue) if !queue.is_closed() => queue.clone(),
-                _ => {
-                    // The committer's own handle shares the pool and the writers' turn
-                    // but not this queue, so that it ends when the last handle is gone.
-                    let queue = group::start(Db {
-                        pool: self.pool.clone(),
-                        backend: self.backend,
-                        turn: self.turn.clone(),
-                        group: Arc::default(),
-                    });
-                    *group = Some(queue.clone());
-                    queue
-                }
-            }
+        // The batcher's own handle shares the pool and the writers' turn but not the
+        // queues, so that it ends when the last handle is gone.
+        let detached = Db {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            turn: self.turn.clone(),
+            batchers: Arc::default(),
         };
-        let (job, answer) = group::job(change);
+        let queue = batch::queue(&detached, &self.batchers, kind, write)?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
         queue
-            .send(job)
+            .send((change, answer))
             .await
-            .map_err(|_| StoreError::GroupAbandoned)?;
-        answer.await.map_err(|_| StoreError::GroupAbandoned)?
+            .map_err(|_| StoreError::BatchAbandoned)?;
+        answered.await.map_err(|_| StoreError::BatchAbandoned)?
     }
 
     /// For `/healthz`: does the database answer?

@@ -5,12 +5,13 @@
 //! Capabilities keep their own SQL next to their use cases (in `lienthong-services`);
 //! this crate only knows how to connect, migrate, and write safely.
 
+mod batch;
 pub mod blobs;
 pub mod db;
-mod group;
 pub mod time;
 mod write;
 
+pub use batch::BatchWrite;
 pub use blobs::{BlobError, BlobId, BlobStore};
 pub use db::{Backend, Db, StoreError};
-pub use write::{Actor, AuditEntry, WriteTx};
+pub use write::{placeholders, positional, Actor, AuditEntry, WriteTx};

@@ -4,7 +4,9 @@
 use lienthong_domain::audit::{chain_hash, AuditFields};
 use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 
-use crate::{time, StoreError};
+use std::borrow::Cow;
+
+use crate::{time, Backend, StoreError};
 
 /// Who makes a change: a signed-in person, or the system itself (`id` none).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,47 @@ impl Actor {
     }
 }
 
+/// The VALUES of a multi-row statement: `rows` groups of `columns` parameters,
+/// `($1, $2), ($3, $4)`.
+pub fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `sql` as the backend runs multi-row statements fastest. SQLite looks a
+/// numbered parameter (`$7`) up by name in a list, when preparing and again when
+/// binding, so a statement of n of them costs n²: for SQLite, parameters numbered
+/// `$1, $2, …` in order, each once (as [`placeholders`] writes them), become `?`.
+/// Any other SQL is returned as it is.
+pub fn positional(backend: Backend, sql: &str) -> Cow<'_, str> {
+    if backend != Backend::Sqlite || !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let (mut rest, mut next) = (sql, 1_usize);
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len() - at - 1);
+        if rest[at + 1..at + 1 + digits].parse() != Ok(next) {
+            return Cow::Borrowed(sql);
+        }
+        out.push('?');
+        next += 1;
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 /// One entry of [`WriteTx::audit_many`].
 pub struct AuditEntry<'a> {
     pub action: &'a str,
@@ -32,11 +75,10 @@ pub struct AuditEntry<'a> {
 
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    backend: Backend,
     seq: i64,
     hash: String,
     dirty: bool,
-    /// The audit head when the last savepoint was taken, to restore on rollback.
-    saved: Option<(i64, String, bool)>,
     /// SQLite's turn to write (see `Db::write`); released after the transaction, as
     /// fields drop in order.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -45,6 +87,7 @@ pub struct WriteTx {
 impl WriteTx {
     pub(crate) async fn begin(
         pool: &AnyPool,
+        backend: Backend,
         turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     ) -> Result<Self, StoreError> {
         let mut tx = pool.begin().await?;
@@ -55,42 +98,16 @@ impl WriteTx {
             .await?;
         Ok(WriteTx {
             tx,
+            backend,
             seq: row.try_get(0)?,
             hash: row.try_get(1)?,
             dirty: false,
-            saved: None,
             _turn: turn,
         })
     }
 
-    /// Marks a point to come back to: the changes after it, audit entries included,
-    /// can be undone without losing the rest of the transaction (group commit).
-    pub async fn savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("SAVEPOINT grouped")
-            .execute(&mut *self.tx)
-            .await?;
-        self.saved = Some((self.seq, self.hash.clone(), self.dirty));
-        Ok(())
-    }
-
-    /// Undoes everything since [`WriteTx::savepoint`] and forgets the savepoint.
-    pub async fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("ROLLBACK TO SAVEPOINT grouped")
-            .execute(&mut *self.tx)
-            .await?;
-        if let Some((seq, hash, dirty)) = self.saved.take() {
-            (self.seq, self.hash, self.dirty) = (seq, hash, dirty);
-        }
-        self.release_savepoint().await
-    }
-
-    /// Keeps what was done since [`WriteTx::savepoint`] and forgets the savepoint.
-    pub async fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        sqlx::query("RELEASE SAVEPOINT grouped")
-            .execute(&mut *self.tx)
-            .await?;
-        self.saved = None;
-        Ok(())
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// The connection to run the change's own statements on.
@@ -146,17 +163,12 @@ impl WriteTx {
                 rows.push((seq, changes, prev, hash));
                 self.seq = seq;
             }
-            let values = (0..rows.len())
-                .map(|i| {
-                    let p: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
-                    format!("({})", p.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
             let sql = format!(
                 "INSERT INTO audit_log (seq, at, actor_id, actor, action, record_type, record_id, changes, prev_hash, hash)
-                 VALUES {values}"
+                 VALUES {}",
+                placeholders(rows.len(), 10)
             );
+            let sql = positional(self.backend, &sql);
             let mut query = sqlx::query(&sql);
             for (e, (seq, changes, prev, hash)) in chunk.iter().zip(&rows) {
                 query = query
@@ -187,5 +199,39 @@ impl WriteTx {
         }
         self.tx.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_every_parameter_once_row_by_row() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+        assert_eq!(super::placeholders(0, 4), "");
+    }
+
+    #[test]
+    fn sqlite_takes_parameters_in_order_as_positional_ones() {
+        use super::{positional, Backend};
+        let sql = "UPDATE t SET a = $1 WHERE id IN ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        assert_eq!(
+            positional(Backend::Sqlite, sql),
+            "UPDATE t SET a = ? WHERE id IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        assert_eq!(positional(Backend::Postgres, sql), sql);
+        // Out of order, repeated or skipped: left for SQLite to number.
+        for sql in [
+            "a = $2, b = $1",
+            "a = $1, b = $1",
+            "a = $1, b = $3",
+            "a = $",
+        ] {
+            assert_eq!(positional(Backend::Sqlite, sql), sql);
+        }
+        assert_eq!(
+            positional(Backend::Sqlite, "no parameters"),
+            "no parameters"
+        );
     }
 }

@@ -101,7 +101,8 @@ async fn deliver_exchange_packages(state: AppState) {
         std::process::id()
     );
     loop {
-        match exchange::deliver_due(&state.db, &state.keys, &state.http, &node).await {
+        match exchange::deliver_due(&state.db, &state.blobs, &state.keys, &state.http, &node).await
+        {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "delivering exchange packages failed"),

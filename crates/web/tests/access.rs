@@ -236,7 +236,7 @@ async fn department_quarantined(s: &TestServer) -> i64 {
         .expect("a subject")
         + tag.len();
     xml[at] = if xml[at] == b'X' { b'Y' } else { b'X' };
-    match lienthong_services::exchange::receive(&s.db().await, &keys(s), &xml)
+    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), &xml)
         .await
         .unwrap()
     {
@@ -249,9 +249,14 @@ async fn department_quarantined(s: &TestServer) -> i64 {
 async fn department_request(s: &TestServer) -> i64 {
     use lienthong_services::exchange::{self, Receipt};
     let db = s.db().await;
-    let inbox = match exchange::receive(&db, &keys(s), &signed_package(s, SYT, SKHCN, 7002))
-        .await
-        .unwrap()
+    let inbox = match exchange::receive(
+        &db,
+        &blobs(s),
+        &keys(s),
+        &signed_package(s, SYT, SKHCN, 7002),
+    )
+    .await
+    .unwrap()
     {
         Receipt::Arrived { inbox_ids, .. } => inbox_ids[0],
         other => panic!("{other:?}"),
@@ -263,7 +268,10 @@ async fn department_request(s: &TestServer) -> i64 {
         Err(e) => panic!("{e:?}"),
     }
     let recall = signed_request(s, SYT, SKHCN, 7002, "Thu hồi");
-    match exchange::receive(&db, &keys(s), &recall).await.unwrap() {
+    match exchange::receive(&db, &blobs(s), &keys(s), &recall)
+        .await
+        .unwrap()
+    {
         Receipt::Request { request_ids, .. } => request_ids[0],
         other => panic!("{other:?}"),
     }
@@ -272,7 +280,7 @@ async fn department_request(s: &TestServer) -> i64 {
 /// A package from SYT arrived for the department (the same one on every call).
 async fn department_arrival(s: &TestServer) -> i64 {
     let xml = signed_package(s, SYT, SKHCN, 7001);
-    match lienthong_services::exchange::receive(&s.db().await, &keys(s), &xml)
+    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), &xml)
         .await
         .unwrap()
     {

@@ -7,7 +7,7 @@ use lienthong_domain::access;
 use lienthong_domain::document::{Classification, DocumentSymbol, DocumentType, Subject, Urgency};
 use lienthong_domain::Role;
 use lienthong_edxml::{Limits, Package, StatusCode};
-use lienthong_store::{time, BlobStore, Db, WriteTx};
+use lienthong_store::{time, BlobId, BlobStore, Db, WriteTx};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -138,9 +138,14 @@ pub async fn arrivals(db: &Db, who: &Principal) -> Result<Vec<Arrival>, ServiceE
 }
 
 /// One arrival with its attachments' names, for its clerk.
-pub async fn arrival(db: &Db, who: &Principal, id: i64) -> Result<Arrival, ServiceError> {
+pub async fn arrival(
+    db: &Db,
+    blobs: &BlobStore,
+    who: &Principal,
+    id: i64,
+) -> Result<Arrival, ServiceError> {
     let r = sqlx::query(&format!(
-        "SELECT {COLUMNS}, i.xml FROM exchange_inbox i WHERE i.id = $1"
+        "SELECT {COLUMNS}, i.xml, i.package_sha256 FROM exchange_inbox i WHERE i.id = $1"
     ))
     .bind(id)
     .fetch_optional(db.pool())
@@ -150,7 +155,12 @@ pub async fn arrival(db: &Db, who: &Principal, id: i64) -> Result<Arrival, Servi
     if !access::has_role_in(&who.memberships(), a.recipient_agency_id, Role::Clerk) {
         return Err(ServiceError::Forbidden);
     }
-    let xml: Vec<u8> = r.try_get(19)?;
+    let xml = StoredPackage {
+        inline: r.try_get(19)?,
+        sha256: r.try_get(20)?,
+    }
+    .bytes(blobs)
+    .await?;
     let package = parse(&xml)?;
     a.attachments = package
         .attachments
@@ -162,6 +172,30 @@ pub async fn arrival(db: &Db, who: &Principal, id: i64) -> Result<Arrival, Servi
         })
         .collect();
     Ok(a)
+}
+
+/// Where an inbox row keeps its package: in the blob store (`sha256`), or inline
+/// for rows received before packages moved there.
+#[derive(PartialEq, Eq)]
+struct StoredPackage {
+    inline: Vec<u8>,
+    sha256: Option<String>,
+}
+
+impl StoredPackage {
+    async fn bytes(&self, blobs: &BlobStore) -> Result<Vec<u8>, ServiceError> {
+        let Some(sha256) = &self.sha256 else {
+            return Ok(self.inline.clone());
+        };
+        let id = BlobId::parse(sha256).map_err(|_| ServiceError::Conflict("bad package id"))?;
+        match blobs.get(&id).await {
+            Ok(bytes) => Ok(bytes.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a package received");
+                Err(ServiceError::Conflict("package store unavailable"))
+            }
+        }
+    }
 }
 
 pub(super) fn parse(xml: &[u8]) -> Result<Package, ServiceError> {
@@ -181,9 +215,10 @@ async fn pending(
     tx: &mut WriteTx,
     who: &Principal,
     id: i64,
-) -> Result<(i64, String, String, String, Vec<u8>), ServiceError> {
+) -> Result<(i64, String, String, String, StoredPackage), ServiceError> {
     let r = sqlx::query(
-        "SELECT recipient_agency_id, state, edxml_document_id, from_code, from_name, xml FROM exchange_inbox WHERE id = $1",
+        "SELECT recipient_agency_id, state, edxml_document_id, from_code, from_name, xml, package_sha256
+         FROM exchange_inbox WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(tx.conn())
@@ -201,7 +236,10 @@ async fn pending(
         r.try_get(2)?,
         r.try_get(3)?,
         r.try_get(4)?,
-        r.try_get(5)?,
+        StoredPackage {
+            inline: r.try_get(5)?,
+            sha256: r.try_get(6)?,
+        },
     ))
 }
 
@@ -216,16 +254,21 @@ pub async fn register_arrival(
 ) -> Result<Registered, ServiceError> {
     // A first look outside the write transaction: the attachments must be stored
     // before it begins (blob first, then the row).
-    let first = sqlx::query("SELECT recipient_agency_id, xml FROM exchange_inbox WHERE id = $1")
-        .bind(inbox_id)
-        .fetch_optional(db.pool())
-        .await?
-        .ok_or(ServiceError::NotFound)?;
+    let first = sqlx::query(
+        "SELECT recipient_agency_id, xml, package_sha256 FROM exchange_inbox WHERE id = $1",
+    )
+    .bind(inbox_id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(ServiceError::NotFound)?;
     if !access::has_role_in(&who.memberships(), first.try_get(0)?, Role::Clerk) {
         return Err(ServiceError::Forbidden);
     }
-    let xml: Vec<u8> = first.try_get(1)?;
-    let package = parse(&xml)?;
+    let stored = StoredPackage {
+        inline: first.try_get(1)?,
+        sha256: first.try_get(2)?,
+    };
+    let package = parse(&stored.bytes(blobs).await?)?;
     let h = &package.header;
     let from_agency = {
         let mut conn = db.pool().acquire().await?;
@@ -284,8 +327,8 @@ pub async fn register_arrival(
     let files = attachments::store_all(blobs, &new.attachments).await?;
 
     let mut tx = db.write().await?;
-    let (agency, about, from_code, from_name, locked_xml) = pending(&mut tx, who, inbox_id).await?;
-    if locked_xml != xml {
+    let (agency, about, from_code, from_name, locked) = pending(&mut tx, who, inbox_id).await?;
+    if locked != stored {
         return Err(ServiceError::Conflict("arrival changed"));
     }
     let registered = register_in(&mut tx, who, agency, &new, &files).await?;

@@ -8,12 +8,15 @@
 //! whose packages cannot go out (no key, say) hold up the others' to the same
 //! recipient.
 
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use chrono::Utc;
 use lienthong_domain::OrgCode;
 use lienthong_edxml::{DocumentId, Organization, StaffInfo, StatusCode, StatusPackage};
-use lienthong_store::{time, AuditEntry, Backend, Db, WriteTx};
+use lienthong_store::{
+    placeholders, positional, time, AuditEntry, Backend, BlobStore, Db, WriteTx,
+};
 use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
@@ -49,31 +52,105 @@ pub(crate) struct NewRow<'a> {
 
 /// Writes a package to deliver, due now, in the caller's transaction.
 pub(crate) async fn insert(tx: &mut WriteTx, r: NewRow<'_>) -> Result<i64, ServiceError> {
+    let ids = insert_many(tx, std::slice::from_ref(&r)).await?;
+    ids.first()
+        .copied()
+        .ok_or(ServiceError::Conflict("outbox row not written"))
+}
+
+/// [`insert`] for several packages, with multi-row statements; their ids, in order.
+pub(crate) async fn insert_many(
+    tx: &mut WriteTx,
+    rows: &[NewRow<'_>],
+) -> Result<Vec<i64>, ServiceError> {
+    // 13 parameters a row: far below both databases' limits per statement.
+    const CHUNK: usize = 64;
+    type Key = (String, String, String, String, Option<String>);
+    let key = |r: &NewRow| -> Key {
+        (
+            r.kind.into(),
+            r.sender_code.into(),
+            r.recipient_code.into(),
+            r.edxml_document_id.into(),
+            r.status_code.map(str::to_owned),
+        )
+    };
     let now = time::now();
-    let id: i64 = sqlx::query(
-        "INSERT INTO exchange_outbox (kind, sender_agency_id, sender_code, recipient_code, recipient_name,
-            edxml_document_id, document_id, status_code, signed, state, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $10) RETURNING id",
-    )
-    .bind(r.kind)
-    .bind(r.sender_agency_id)
-    .bind(r.sender_code)
-    .bind(r.recipient_code)
-    .bind(r.recipient_name)
-    .bind(r.edxml_document_id)
-    .bind(r.document_id)
-    .bind(r.status_code)
-    .bind(r.signed as i64)
-    .bind(&now)
-    .fetch_one(tx.conn())
-    .await?
-    .try_get(0)?;
-    sqlx::query("INSERT INTO exchange_outbox_packages (outbox_id, xml) VALUES ($1, $2)")
-        .bind(id)
-        .bind(r.xml.to_vec())
-        .execute(tx.conn())
-        .await?;
-    Ok(id)
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO exchange_outbox (kind, sender_agency_id, sender_code, recipient_code, recipient_name,
+                edxml_document_id, document_id, status_code, signed, state, attempts, next_attempt_at, created_at)
+             VALUES {} RETURNING id, kind, sender_code, recipient_code, edxml_document_id, status_code",
+            placeholders(chunk.len(), 13)
+        );
+        let sql = positional(tx.backend(), &sql);
+        let mut query = sqlx::query(&sql);
+        for r in chunk {
+            query = query
+                .bind(r.kind)
+                .bind(r.sender_agency_id)
+                .bind(r.sender_code)
+                .bind(r.recipient_code)
+                .bind(r.recipient_name)
+                .bind(r.edxml_document_id)
+                .bind(r.document_id)
+                .bind(r.status_code)
+                .bind(r.signed as i64)
+                .bind("pending")
+                .bind(0_i64)
+                .bind(&now)
+                .bind(&now);
+        }
+        // RETURNING promises no order: each row is found again by what it is, and
+        // rows alike in all of that take their ids in the order they were written.
+        let mut written: HashMap<Key, VecDeque<i64>> = HashMap::new();
+        for r in query.fetch_all(tx.conn()).await? {
+            let k: Key = (
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+            );
+            written.entry(k).or_default().push_back(r.try_get(0)?);
+        }
+        written
+            .values_mut()
+            .for_each(|ids| ids.make_contiguous().sort_unstable());
+        let first = ids.len();
+        for r in chunk {
+            let id = written
+                .get_mut(&key(r))
+                .and_then(VecDeque::pop_front)
+                .ok_or(ServiceError::Conflict("outbox row not written"))?;
+            ids.push(id);
+        }
+        let packages: Vec<_> = ids[first..]
+            .iter()
+            .copied()
+            .zip(chunk.iter().map(|r| r.xml))
+            .collect();
+        write_packages(tx, &packages).await?;
+    }
+    Ok(ids)
+}
+
+/// Stores the packages of outbox rows (id, bytes), with multi-row statements.
+async fn write_packages(tx: &mut WriteTx, packages: &[(i64, &[u8])]) -> Result<(), ServiceError> {
+    for chunk in packages.chunks(64) {
+        let sql = format!(
+            "INSERT INTO exchange_outbox_packages (outbox_id, xml) VALUES {}",
+            placeholders(chunk.len(), 2)
+        );
+        let sql = positional(tx.backend(), &sql);
+        let mut query = sqlx::query(&sql);
+        for (id, xml) in chunk {
+            query = query.bind(*id).bind(*xml);
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 /// A status package to send back to the agency that sent us a document.
@@ -97,25 +174,42 @@ pub(crate) async fn queue_status(
     actor: &lienthong_store::Actor,
     s: NewStatus<'_>,
 ) -> Result<i64, ServiceError> {
-    let about = DocumentId::parse(s.about).map_err(|_| ServiceError::Conflict("bad DocumentId"))?;
-    let package = StatusPackage {
-        from: Organization::new(s.from.code.clone(), s.from.name.clone()),
-        response_for: response_for(about),
-        staff: StaffInfo {
-            staff: s.staff.clone(),
-            ..StaffInfo::default()
-        },
-        code: s.code,
-        description: s.description.clone(),
-        timestamp: Utc::now().with_timezone(&vietnam()),
-    };
-    let xml = package.to_xml().map_err(|e| {
-        tracing::error!(error = %e, "writing a status package");
-        ServiceError::Conflict("status package")
-    })?;
-    let id = insert(
-        tx,
-        NewRow {
+    let ids = queue_statuses(tx, actor, std::slice::from_ref(&s)).await?;
+    ids.first()
+        .copied()
+        .ok_or(ServiceError::Conflict("outbox row not written"))
+}
+
+/// [`queue_status`] for several statuses, with multi-row statements.
+pub(crate) async fn queue_statuses(
+    tx: &mut WriteTx,
+    actor: &lienthong_store::Actor,
+    statuses: &[NewStatus<'_>],
+) -> Result<Vec<i64>, ServiceError> {
+    let mut packages = Vec::with_capacity(statuses.len());
+    for s in statuses {
+        let about =
+            DocumentId::parse(s.about).map_err(|_| ServiceError::Conflict("bad DocumentId"))?;
+        let package = StatusPackage {
+            from: Organization::new(s.from.code.clone(), s.from.name.clone()),
+            response_for: response_for(about),
+            staff: StaffInfo {
+                staff: s.staff.clone(),
+                ..StaffInfo::default()
+            },
+            code: s.code,
+            description: s.description.clone(),
+            timestamp: Utc::now().with_timezone(&vietnam()),
+        };
+        packages.push(package.to_xml().map_err(|e| {
+            tracing::error!(error = %e, "writing a status package");
+            ServiceError::Conflict("status package")
+        })?);
+    }
+    let rows: Vec<NewRow> = statuses
+        .iter()
+        .zip(&packages)
+        .map(|(s, xml)| NewRow {
             kind: "status",
             sender_agency_id: s.from.id,
             sender_code: s.from.code.as_str(),
@@ -124,20 +218,23 @@ pub(crate) async fn queue_status(
             edxml_document_id: s.about,
             document_id: s.document_id,
             status_code: Some(s.code.as_str()),
-            xml: &xml,
+            xml,
             signed: false,
-        },
-    )
-    .await?;
-    tx.audit(
-        actor,
-        "exchange.queue_status",
-        "exchange_outbox",
-        id,
-        json!({"code": s.code.as_str(), "to": s.to_code, "about": s.about, "description": s.description}),
-    )
-    .await?;
-    Ok(id)
+        })
+        .collect();
+    let ids = insert_many(tx, &rows).await?;
+    let audits: Vec<AuditEntry> = statuses
+        .iter()
+        .zip(&ids)
+        .map(|(s, id)| AuditEntry {
+            action: "exchange.queue_status",
+            record_type: "exchange_outbox",
+            record_id: id.to_string(),
+            changes: json!({"code": s.code.as_str(), "to": s.to_code, "about": s.about, "description": s.description}),
+        })
+        .collect();
+    tx.audit_many(actor, &audits).await?;
+    Ok(ids)
 }
 
 /// The workflow hook: when a document that arrived by exchange is assigned (04),
@@ -229,6 +326,7 @@ struct Attempted {
 /// outcomes are then written in one transaction.
 pub async fn deliver_due(
     db: &Db,
+    blobs: &BlobStore,
     keys: &KeyStore,
     http: &reqwest::Client,
     node_id: &str,
@@ -239,7 +337,7 @@ pub async fn deliver_due(
     let attempted = futures::future::join_all(
         streams
             .into_iter()
-            .map(|rows| deliver_stream(db, keys, http, &peers, rows)),
+            .map(|rows| deliver_stream(db, blobs, keys, http, &peers, rows)),
     )
     .await;
     let attempted: Vec<Attempted> = attempted.into_iter().flatten().collect();
@@ -253,6 +351,7 @@ pub async fn deliver_due(
 
 async fn deliver_stream(
     db: &Db,
+    blobs: &BlobStore,
     keys: &KeyStore,
     http: &reqwest::Client,
     peers: &[Peer],
@@ -269,7 +368,7 @@ async fn deliver_stream(
             });
             continue;
         }
-        let (signed_now, outcome) = attempt(db, keys, http, peers, &row).await;
+        let (signed_now, outcome) = attempt(db, blobs, keys, http, peers, &row).await;
         blocked = matches!(outcome, Outcome::Retry(_));
         out.push(Attempted {
             row,
@@ -368,6 +467,7 @@ async fn for_each_chunk(
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!("{sql} ({list})");
+        let sql = positional(tx.backend(), &sql);
         let mut query = sqlx::query(&sql);
         for t in texts {
             query = query.bind(*t);
@@ -382,6 +482,7 @@ async fn for_each_chunk(
 
 async fn attempt(
     db: &Db,
+    blobs: &BlobStore,
     keys: &KeyStore,
     http: &reqwest::Client,
     peers: &[Peer],
@@ -404,11 +505,15 @@ async fn attempt(
             Err(outcome) => return (None, outcome),
         }
     };
-    (signed_now, deliver(db, keys, http, peers, row, xml).await)
+    (
+        signed_now,
+        deliver(db, blobs, keys, http, peers, row, xml).await,
+    )
 }
 
 async fn deliver(
     db: &Db,
+    blobs: &BlobStore,
     keys: &KeyStore,
     http: &reqwest::Client,
     peers: &[Peer],
@@ -418,14 +523,15 @@ async fn deliver(
     // The peer directory first: an agency from outside may also be kept here (to be
     // addressable as a recipient), and the administrator's route says where it lives.
     if let Some(base) = route_in(peers, &row.recipient_code) {
-        return post(http, &base, xml).await;
+        let r = post(http, &base, xml).await;
+        return r;
     }
     let local = match db.pool().acquire().await {
         Ok(mut conn) => local_agency(&mut conn, &row.recipient_code).await,
         Err(e) => return Outcome::Retry(format!("database: {e}")),
     };
     match local {
-        Ok(Some(_)) => match receive(db, keys, &xml).await {
+        Ok(Some(_)) => match receive(db, blobs, keys, &xml).await {
             Ok(Receipt::Quarantined { reason, .. }) => Outcome::Dead(reason),
             Ok(_) => Outcome::Delivered,
             Err(e) => Outcome::Retry(e.to_string()),
@@ -511,12 +617,7 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
     } in attempted
     {
         if let Some(xml) = signed_now {
-            sqlx::query("UPDATE exchange_outbox_packages SET xml = $1 WHERE outbox_id = $2")
-                .bind(xml)
-                .bind(row.id)
-                .execute(tx.conn())
-                .await?;
-            signed.push(row.id);
+            signed.push((row.id, xml));
         }
         match outcome {
             Outcome::Delivered => {
@@ -566,11 +667,25 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
             }
         }
     }
+    // The packages signed at their attempt replace the unsigned ones.
+    let signed_ids: Vec<i64> = signed.iter().map(|(id, _)| *id).collect();
+    for_each_chunk(
+        &mut tx,
+        "DELETE FROM exchange_outbox_packages WHERE outbox_id IN",
+        &[],
+        &signed_ids,
+    )
+    .await?;
+    let packages: Vec<_> = signed
+        .iter()
+        .map(|(id, xml)| (*id, xml.as_slice()))
+        .collect();
+    write_packages(&mut tx, &packages).await?;
     for_each_chunk(
         &mut tx,
         "UPDATE exchange_outbox SET signed = 1 WHERE id IN",
         &[],
-        &signed,
+        &signed_ids,
     )
     .await?;
     for_each_chunk(

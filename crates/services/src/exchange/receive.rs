@@ -3,19 +3,24 @@
 //! a valid document lands in the arrived queue, a valid status on the sender's
 //! timeline, anything else in quarantine with the exact reason.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use lienthong_domain::OrgCode;
 use lienthong_edxml::{
     Contents, DocumentId, EdxmlError, Limits, Package, Received, SignatureError, StatusCode,
     StatusPackage, Verified,
 };
 use lienthong_pki::TrustStore;
-use lienthong_store::{time, Actor, BlobId, Db, WriteTx};
+use lienthong_store::{
+    placeholders, positional, time, Actor, AuditEntry, BlobId, BlobStore, Db, WriteTx,
+};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use super::outbox::{queue_status, route, NewStatus};
+use super::outbox::{queue_status, queue_statuses, route, NewStatus};
 use super::package::urgency_of;
 use super::{local_agency, province_agency, KeyStore, LocalAgency};
 use crate::ServiceError;
@@ -73,13 +78,19 @@ impl Refusal {
 }
 
 /// Receives one package (document or status): checks it, files it, answers.
-pub async fn receive(db: &Db, keys: &KeyStore, bytes: &[u8]) -> Result<Receipt, ServiceError> {
-    receive_at(db, keys, bytes, Utc::now()).await
+pub async fn receive(
+    db: &Db,
+    blobs: &BlobStore,
+    keys: &KeyStore,
+    bytes: &[u8],
+) -> Result<Receipt, ServiceError> {
+    receive_at(db, blobs, keys, bytes, Utc::now()).await
 }
 
 /// [`receive`] as of `at`, the time certificates are checked for.
 pub(crate) async fn receive_at(
     db: &Db,
+    blobs: &BlobStore,
     keys: &KeyStore,
     bytes: &[u8],
     at: DateTime<Utc>,
@@ -141,18 +152,26 @@ pub(crate) async fn receive_at(
                     }
                 }
                 Ok((package, recipients)) => {
-                    // The copy made for the check is the one filed.
-                    db.write_grouped(move |tx| {
-                        Box::pin(file_document(tx, owned, package, recipients))
-                    })
-                    .await
+                    // The package is on disk before its rows are: the copy made for
+                    // the check is the one stored.
+                    let stored = blobs.put(owned.into()).await.map_err(|e| {
+                        tracing::error!(error = %e, "storing a package received");
+                        ServiceError::Conflict("package store unavailable")
+                    })?;
+                    let arrival = CheckedArrival {
+                        package_sha256: stored.as_str().to_owned(),
+                        package,
+                        recipients,
+                    };
+                    db.write_batched("exchange.arrivals", file_arrivals, arrival)
+                        .await
                 }
                 Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
             }
         }
         Inspected::Status { status, signer } => match check_status(db, &status, signer?).await? {
-            Ok(outgoing) => {
-                db.write_grouped(move |tx| Box::pin(file_status(tx, *status, outgoing)))
+            Ok(sent) => {
+                db.write_batched("exchange.statuses", file_statuses, (*status, sent))
                     .await
             }
             Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
@@ -308,86 +327,121 @@ pub(super) fn document_id_of(p: &Package) -> DocumentId {
     })
 }
 
-/// Files a checked document package, in a group commit with other arrivals.
-async fn file_document(
-    tx: &mut WriteTx,
-    bytes: Vec<u8>,
+/// A checked document package, to be filed for the agencies of ours it is to.
+struct CheckedArrival {
+    /// The package, in the blob store.
+    package_sha256: String,
     package: Package,
     recipients: Vec<LocalAgency>,
-) -> Result<Receipt, ServiceError> {
-    let h = &package.header;
-    let doc_id = document_id_of(&package).to_string();
-    let actor = Actor::system("edxml");
-    let now = time::now();
-    let mut ids = Vec::new();
-    for to in &recipients {
-        let inserted = sqlx::query(
-            "INSERT INTO exchange_inbox (recipient_agency_id, edxml_document_id, from_code, from_name, symbol,
-                doc_type_name, subject, issued_on, urgency, due_on, signer_name, page_count, attachment_count,
-                xml, state, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'arrived', $15)
-             ON CONFLICT (recipient_agency_id, edxml_document_id) DO NOTHING RETURNING id",
-        )
-        .bind(to.id)
-        .bind(&doc_id)
-        .bind(h.from.organ_id.as_str())
-        .bind(&h.from.organ_name)
-        .bind(h.code.to_string())
-        .bind(&h.document_type.name)
-        .bind(&h.subject)
-        .bind(time::date(h.promulgation.date))
-        .bind(urgency_of(h.other.priority).as_str())
-        .bind(h.due_date.map(time::date))
-        .bind(h.signer.full_name.clone().unwrap_or_default())
-        .bind(h.other.page_amount.map(i64::from))
-        .bind(package.attachments.len() as i64)
-        .bind(bytes.as_slice())
-        .bind(&now)
-        .fetch_optional(tx.conn())
-        .await?;
-        match inserted {
-            Some(r) => {
-                let id: i64 = r.try_get(0)?;
-                tx.audit(
-                    &actor,
-                    "exchange.arrived",
-                    "exchange_inbox",
-                    id,
-                    json!({"from": h.from.organ_id.as_str(), "to": to.code.as_str(), "edxml_document_id": doc_id,
-                           "subject": h.subject, "attachments": package.attachments.len()}),
-                )
-                .await?;
-                queue_status(
-                    tx,
-                    &actor,
-                    NewStatus {
+}
+
+/// Files checked document packages that arrived together (see `Db::write_batched`):
+/// an inbox row for each of our agencies a package is to, audited, and a status 01
+/// queued for its sender. A package received before changes nothing.
+fn file_arrivals<'a>(
+    tx: &'a mut WriteTx,
+    arrivals: &'a [CheckedArrival],
+) -> BoxFuture<'a, Result<Vec<Receipt>, ServiceError>> {
+    Box::pin(async move {
+        // 17 parameters a row: far below both databases' limits per statement.
+        const CHUNK: usize = 64;
+        let now = time::now();
+        let doc_ids: Vec<String> = arrivals
+            .iter()
+            .map(|a| document_id_of(&a.package).to_string())
+            .collect();
+        let pairs: Vec<(usize, &LocalAgency)> = arrivals
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| a.recipients.iter().map(move |to| (i, to)))
+            .collect();
+        let mut written: HashMap<(i64, String), i64> = HashMap::new();
+        for chunk in pairs.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO exchange_inbox (recipient_agency_id, edxml_document_id, from_code, from_name, symbol,
+                    doc_type_name, subject, issued_on, urgency, due_on, signer_name, page_count, attachment_count,
+                    xml, package_sha256, state, received_at)
+                 VALUES {} ON CONFLICT (recipient_agency_id, edxml_document_id) DO NOTHING
+                 RETURNING id, recipient_agency_id, edxml_document_id",
+                placeholders(chunk.len(), 17)
+            );
+            let sql = positional(tx.backend(), &sql);
+            let mut query = sqlx::query(&sql);
+            for (i, to) in chunk {
+                let (p, h) = (&arrivals[*i].package, &arrivals[*i].package.header);
+                query = query
+                    .bind(to.id)
+                    .bind(&doc_ids[*i])
+                    .bind(h.from.organ_id.as_str())
+                    .bind(&h.from.organ_name)
+                    .bind(h.code.to_string())
+                    .bind(&h.document_type.name)
+                    .bind(&h.subject)
+                    .bind(time::date(h.promulgation.date))
+                    .bind(urgency_of(h.other.priority).as_str())
+                    .bind(h.due_date.map(time::date))
+                    .bind(h.signer.full_name.clone().unwrap_or_default())
+                    .bind(h.other.page_amount.map(i64::from))
+                    .bind(p.attachments.len() as i64)
+                    .bind(&[][..])
+                    .bind(&arrivals[*i].package_sha256)
+                    .bind("arrived")
+                    .bind(&now);
+            }
+            for r in query.fetch_all(tx.conn()).await? {
+                written.insert((r.try_get(1)?, r.try_get(2)?), r.try_get(0)?);
+            }
+        }
+        let mut inbox_ids = vec![Vec::new(); arrivals.len()];
+        let (mut audits, mut statuses) = (Vec::new(), Vec::new());
+        for (i, to) in pairs {
+            let (p, h) = (&arrivals[i].package, &arrivals[i].package.header);
+            // Taken out once: the same package twice in one batch arrived once.
+            let id = match written.remove(&(to.id, doc_ids[i].clone())) {
+                Some(id) => {
+                    audits.push(AuditEntry {
+                        action: "exchange.arrived",
+                        record_type: "exchange_inbox",
+                        record_id: id.to_string(),
+                        changes: json!({"from": h.from.organ_id.as_str(), "to": to.code.as_str(),
+                                        "edxml_document_id": doc_ids[i], "subject": h.subject,
+                                        "attachments": p.attachments.len()}),
+                    });
+                    statuses.push(NewStatus {
                         from: to,
                         to_code: h.from.organ_id.as_str(),
                         to_name: &h.from.organ_name,
-                        about: &doc_id,
+                        about: &doc_ids[i],
                         document_id: None,
                         code: StatusCode::Arrived,
                         description: None,
                         staff: None,
-                    },
+                    });
+                    id
+                }
+                // Received before: nothing changes.
+                None => sqlx::query(
+                    "SELECT id FROM exchange_inbox WHERE recipient_agency_id = $1 AND edxml_document_id = $2",
                 )
-                .await?;
-                ids.push(id);
-            }
-            // Received before: nothing changes.
-            None => ids.push(
-                sqlx::query("SELECT id FROM exchange_inbox WHERE recipient_agency_id = $1 AND edxml_document_id = $2")
-                    .bind(to.id)
-                    .bind(&doc_id)
-                    .fetch_one(tx.conn())
-                    .await?
-                    .try_get(0)?,
-            ),
+                .bind(to.id)
+                .bind(&doc_ids[i])
+                .fetch_one(tx.conn())
+                .await?
+                .try_get(0)?,
+            };
+            inbox_ids[i].push(id);
         }
-    }
-    Ok(Receipt::Arrived {
-        document_id: doc_id,
-        inbox_ids: ids,
+        let actor = Actor::system("edxml");
+        tx.audit_many(&actor, &audits).await?;
+        queue_statuses(tx, &actor, &statuses).await?;
+        Ok(doc_ids
+            .into_iter()
+            .zip(inbox_ids)
+            .map(|(document_id, inbox_ids)| Receipt::Arrived {
+                document_id,
+                inbox_ids,
+            })
+            .collect())
     })
 }
 
@@ -448,64 +502,97 @@ async fn check_status(
     }
 }
 
-/// Files a checked status package, in a group commit with other arrivals.
-async fn file_status(
-    tx: &mut WriteTx,
-    status: StatusPackage,
-    sent: Sent,
-) -> Result<Receipt, ServiceError> {
-    let at = time::timestamp(status.timestamp.with_timezone(&Utc));
-    let staff = [
-        status.staff.staff.as_deref(),
-        status.staff.department.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ");
-    let inserted = sqlx::query(
-        "INSERT INTO exchange_statuses (outgoing_document_id, recipient_code, recipient_name, code, description, staff, at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (outgoing_document_id, recipient_code, code, at) DO NOTHING RETURNING id",
-    )
-    .bind(sent.document_id)
-    .bind(status.from.organ_id.as_str())
-    .bind(&sent.recipient_name)
-    .bind(status.code.as_str())
-    .bind(&status.description)
-    .bind((!staff.is_empty()).then_some(&staff))
-    .bind(&at)
-    .bind(time::now())
-    .fetch_optional(tx.conn())
-    .await?;
-    let id: i64 = match inserted {
-        Some(r) => {
-            let id = r.try_get(0)?;
-            tx.audit(
-                &Actor::system("edxml"),
-                "exchange.status",
-                "document",
-                sent.document_id,
-                json!({"from": status.from.organ_id.as_str(), "code": status.code.as_str(),
-                       "description": status.description, "at": at}),
-            )
-            .await?;
-            id
+/// Files checked status packages that arrived together (see `Db::write_batched`)
+/// on the timelines of the documents they are about, audited. A status received
+/// before changes nothing.
+fn file_statuses<'a>(
+    tx: &'a mut WriteTx,
+    statuses: &'a [(StatusPackage, Sent)],
+) -> BoxFuture<'a, Result<Vec<Receipt>, ServiceError>> {
+    Box::pin(async move {
+        // 8 parameters a row: far below both databases' limits per statement.
+        const CHUNK: usize = 128;
+        let now = time::now();
+        type Key = (i64, String, String, String);
+        let keys: Vec<Key> = statuses
+            .iter()
+            .map(|(status, sent)| {
+                (
+                    sent.document_id,
+                    status.from.organ_id.to_string(),
+                    status.code.as_str().to_owned(),
+                    time::timestamp(status.timestamp.with_timezone(&Utc)),
+                )
+            })
+            .collect();
+        let mut written: HashMap<Key, i64> = HashMap::new();
+        for (chunk, keys) in statuses.chunks(CHUNK).zip(keys.chunks(CHUNK)) {
+            let sql = format!(
+                "INSERT INTO exchange_statuses (outgoing_document_id, recipient_code, recipient_name, code, description,
+                    staff, at, received_at)
+                 VALUES {} ON CONFLICT (outgoing_document_id, recipient_code, code, at) DO NOTHING
+                 RETURNING id, outgoing_document_id, recipient_code, code, at",
+                placeholders(chunk.len(), 8)
+            );
+            let sql = positional(tx.backend(), &sql);
+            let mut query = sqlx::query(&sql);
+            for ((status, sent), (document_id, from, code, at)) in chunk.iter().zip(keys) {
+                let staff = [
+                    status.staff.staff.as_deref(),
+                    status.staff.department.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+                query = query
+                    .bind(*document_id)
+                    .bind(from)
+                    .bind(&sent.recipient_name)
+                    .bind(code)
+                    .bind(&status.description)
+                    .bind((!staff.is_empty()).then_some(staff))
+                    .bind(at)
+                    .bind(&now);
+            }
+            for r in query.fetch_all(tx.conn()).await? {
+                let key = (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+                written.insert(key, r.try_get(0)?);
+            }
         }
-        None => sqlx::query(
-            "SELECT id FROM exchange_statuses WHERE outgoing_document_id = $1 AND recipient_code = $2 AND code = $3 AND at = $4",
-        )
-        .bind(sent.document_id)
-        .bind(status.from.organ_id.as_str())
-        .bind(status.code.as_str())
-        .bind(&at)
-        .fetch_one(tx.conn())
-        .await?
-        .try_get(0)?,
-    };
-    Ok(Receipt::Status {
-        status_id: id,
-        code: status.code.as_str().to_owned(),
+        let (mut audits, mut receipts) = (Vec::new(), Vec::new());
+        for ((status, _), key) in statuses.iter().zip(keys) {
+            // Taken out once: the same status twice in one batch arrived once.
+            let id = match written.remove(&key) {
+                Some(id) => {
+                    audits.push(AuditEntry {
+                        action: "exchange.status",
+                        record_type: "document",
+                        record_id: key.0.to_string(),
+                        changes: json!({"from": key.1, "code": key.2,
+                                        "description": status.description, "at": key.3}),
+                    });
+                    id
+                }
+                None => sqlx::query(
+                    "SELECT id FROM exchange_statuses
+                     WHERE outgoing_document_id = $1 AND recipient_code = $2 AND code = $3 AND at = $4",
+                )
+                .bind(key.0)
+                .bind(&key.1)
+                .bind(&key.2)
+                .bind(&key.3)
+                .fetch_one(tx.conn())
+                .await?
+                .try_get(0)?,
+            };
+            receipts.push(Receipt::Status {
+                status_id: id,
+                code: key.2,
+            });
+        }
+        tx.audit_many(&Actor::system("edxml"), &audits).await?;
+        Ok(receipts)
     })
 }
 

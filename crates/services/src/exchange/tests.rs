@@ -194,7 +194,9 @@ async fn count(db: &Db, table: &str) -> i64 {
 async fn drain(db: &Db, e: &Env) -> usize {
     let mut total = 0;
     loop {
-        let n = deliver_due(db, &e.keys, &e.http, "test").await.unwrap();
+        let n = deliver_due(db, &e.blobs, &e.keys, &e.http, "test")
+            .await
+            .unwrap();
         if n == 0 {
             return total;
         }
@@ -305,7 +307,7 @@ async fn local_delivery_and_every_status_back_to_the_sender() {
         let clerk = principal(db, "vanthu.syt").await;
         let queue = arrivals(db, &clerk).await.unwrap();
         assert_eq!(queue.len(), 1);
-        let a = arrival(db, &clerk, queue[0].id).await.unwrap();
+        let a = arrival(db, &e.blobs, &clerk, queue[0].id).await.unwrap();
         let doc = documents::get(db, &sender, id).await.unwrap();
         assert_eq!(a.from_code, SKHCN);
         assert_eq!(a.from_name, "Sở Khoa học và Công nghệ");
@@ -324,7 +326,7 @@ async fn local_delivery_and_every_status_back_to_the_sender() {
         // Another agency's clerk sees neither the queue nor the arrival.
         assert!(arrivals(db, &sender).await.unwrap().is_empty());
         assert!(matches!(
-            arrival(db, &sender, a.id).await,
+            arrival(db, &e.blobs, &sender, a.id).await,
             Err(ServiceError::Forbidden)
         ));
 
@@ -410,12 +412,12 @@ async fn local_delivery_and_every_status_back_to_the_sender() {
         .get(0);
         let recorded = count(db, "exchange_statuses").await;
         let queued = count(db, "exchange_outbox").await;
-        let again = receive(db, &e.keys, &xml).await.unwrap();
+        let again = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
         assert!(
             matches!(again, Receipt::Status { ref code, .. } if code == "01"),
             "{again:?}"
         );
-        assert_eq!(receive(db, &e.keys, &xml).await.unwrap(), again);
+        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), again);
         assert_eq!(count(db, "exchange_statuses").await, recorded);
         let forged = String::from_utf8(xml)
             .unwrap()
@@ -436,23 +438,26 @@ async fn a_replayed_package_changes_nothing_and_gets_the_same_answer() {
         let db = &t.db;
         issued(db, &e).await;
         let xml = outbox(db, "document").await[0].5.clone();
-        let first = receive(db, &e.keys, &xml).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
         assert!(matches!(first, Receipt::Arrived { .. }), "{first:?}");
         let (inbox, out, audit) = (
             count(db, "exchange_inbox").await,
             count(db, "exchange_outbox").await,
             count(db, "audit_log").await,
         );
-        let again = receive(db, &e.keys, &xml).await.unwrap();
+        let again = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
         assert_eq!(again, first, "{}", t.name);
         assert_eq!(count(db, "exchange_inbox").await, inbox);
         assert_eq!(count(db, "exchange_outbox").await, out);
         assert_eq!(count(db, "audit_log").await, audit);
 
         // A refused package replayed: the same quarantine row and answer.
-        let bad = receive(db, &e.keys, b"not xml").await.unwrap();
+        let bad = receive(db, &e.blobs, &e.keys, b"not xml").await.unwrap();
         let quarantined = count(db, "exchange_quarantine").await;
-        assert_eq!(receive(db, &e.keys, b"not xml").await.unwrap(), bad);
+        assert_eq!(
+            receive(db, &e.blobs, &e.keys, b"not xml").await.unwrap(),
+            bad
+        );
         assert_eq!(count(db, "exchange_quarantine").await, quarantined);
     }
 }
@@ -504,7 +509,7 @@ fn signed(e: &Env, signer: &str, p: &Package) -> Vec<u8> {
 }
 
 async fn quarantined(db: &Db, e: &Env, bytes: &[u8]) -> String {
-    match receive(db, &e.keys, bytes).await.unwrap() {
+    match receive(db, &e.blobs, &e.keys, bytes).await.unwrap() {
         Receipt::Quarantined { reason, .. } => reason,
         other => panic!("accepted: {other:?}"),
     }
@@ -539,9 +544,15 @@ async fn invalid_packages_are_quarantined_with_the_exact_reason() {
         );
 
         // Expired: the same good package, checked three years on.
-        let reason = match receive_at(db, &e.keys, &good, Utc::now() + Duration::days(3 * 365))
-            .await
-            .unwrap()
+        let reason = match receive_at(
+            db,
+            &e.blobs,
+            &e.keys,
+            &good,
+            Utc::now() + Duration::days(3 * 365),
+        )
+        .await
+        .unwrap()
         {
             Receipt::Quarantined { reason, .. } => reason,
             other => panic!("{other:?}"),
@@ -611,7 +622,9 @@ async fn refusing_an_arrival_sends_status_02_with_the_reason() {
     for t in demo_databases().await {
         let db = &t.db;
         let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 9));
-        let Receipt::Arrived { inbox_ids, .. } = receive(db, &e.keys, &xml).await.unwrap() else {
+        let Receipt::Arrived { inbox_ids, .. } =
+            receive(db, &e.blobs, &e.keys, &xml).await.unwrap()
+        else {
             panic!()
         };
         let clerk = principal(db, "vanthu.syt").await;
@@ -735,7 +748,12 @@ async fn an_unreachable_peer_is_retried_with_backoff_in_order() {
         let first = queue_to_peer(db, "000.00.11.H63", "<first/>").await;
         let second = queue_to_peer(db, "000.00.11.H63", "<second/>").await;
         let before = Utc::now();
-        assert_eq!(deliver_due(db, &e.keys, &e.http, "n1").await.unwrap(), 0);
+        assert_eq!(
+            deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+                .await
+                .unwrap(),
+            0
+        );
         let row = sqlx::query("SELECT state, attempts, last_error, next_attempt_at, claimed_by FROM exchange_outbox WHERE id = $1")
             .bind(first)
             .fetch_one(db.pool())
@@ -767,7 +785,12 @@ async fn an_unreachable_peer_is_retried_with_backoff_in_order() {
             .get(0);
         assert_eq!(attempts, 0);
         // Not due yet: nothing is attempted.
-        assert_eq!(deliver_due(db, &e.keys, &e.http, "n1").await.unwrap(), 0);
+        assert_eq!(
+            deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(outbox(db, "document").await[0].3, 1);
         // Due again: the second failure waits about twice as long.
         sqlx::query("UPDATE exchange_outbox SET next_attempt_at = $1")
@@ -775,7 +798,9 @@ async fn an_unreachable_peer_is_retried_with_backoff_in_order() {
             .execute(db.pool())
             .await
             .unwrap();
-        deliver_due(db, &e.keys, &e.http, "n1").await.unwrap();
+        deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+            .await
+            .unwrap();
         let rows = outbox(db, "document").await;
         assert_eq!((rows[0].2.as_str(), rows[0].3), ("pending", 2));
         assert_eq!(rows[1].3, 0);
@@ -791,7 +816,9 @@ async fn an_unreachable_peer_is_retried_with_backoff_in_order() {
             .await
             .unwrap();
         // One claim takes both; the second goes only once the first has its answer.
-        deliver_due(db, &e.keys, &e.http, "n1").await.unwrap();
+        deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+            .await
+            .unwrap();
         let rows = outbox(db, "document").await;
         assert_eq!(rows[0].2, "dead");
         assert!(
@@ -850,11 +877,12 @@ async fn concurrent_workers_deliver_each_row_once_and_in_order() {
         }
         let mut workers = Vec::new();
         for n in 0..3 {
-            let (db, keys, http) = (db.clone(), e.keys.clone(), e.http.clone());
+            let (db, blobs, keys, http) =
+                (db.clone(), e.blobs.clone(), e.keys.clone(), e.http.clone());
             workers.push(tokio::spawn(async move {
                 let node = format!("node-{n}");
                 for _ in 0..200 {
-                    deliver_due(&db, &keys, &http, &node).await.unwrap();
+                    deliver_due(&db, &blobs, &keys, &http, &node).await.unwrap();
                     let left: i64 =
                         sqlx::query("SELECT COUNT(*) FROM exchange_outbox WHERE state = 'pending'")
                             .fetch_one(db.pool())
@@ -901,12 +929,16 @@ async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
         let db = &t.db;
         let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 11));
         let nothing = KeyStore::open(e._dir.path().join("no-pki"));
-        assert!(receive(db, &nothing, &xml).await.is_err(), "{}", t.name);
+        assert!(
+            receive(db, &e.blobs, &nothing, &xml).await.is_err(),
+            "{}",
+            t.name
+        );
         assert_eq!(count(db, "exchange_quarantine").await, 0);
         assert_eq!(count(db, "exchange_inbox").await, 0);
         // Once the keys are in place, the same package is accepted.
         assert!(matches!(
-            receive(db, &e.keys, &xml).await.unwrap(),
+            receive(db, &e.blobs, &e.keys, &xml).await.unwrap(),
             Receipt::Arrived { .. }
         ));
     }
@@ -1014,9 +1046,9 @@ async fn a_recall_before_registration_takes_the_arrival_back_with_13() {
             count(db, "exchange_outbox").await,
             count(db, "audit_log").await,
         );
-        let first = receive(db, &e.keys, &xml).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
         assert!(matches!(first, Receipt::Request { .. }), "{first:?}");
-        assert_eq!(receive(db, &e.keys, &xml).await.unwrap(), first);
+        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), first);
         assert_eq!(count(db, "exchange_requests").await, requests_before);
         assert_eq!(count(db, "exchange_outbox").await, out);
         assert_eq!(count(db, "audit_log").await, audit);
@@ -1051,7 +1083,7 @@ async fn an_update_before_registration_replaces_the_arrival_with_15() {
         let clerk = principal(db, "vanthu.syt").await;
         let queue = arrivals(db, &clerk).await.unwrap();
         assert_eq!(queue.len(), 1, "{}", t.name);
-        let a = arrival(db, &clerk, queue[0].id).await.unwrap();
+        let a = arrival(db, &e.blobs, &clerk, queue[0].id).await.unwrap();
         assert_eq!(
             a.subject,
             "Về việc triển khai liên thông văn bản điện tử (đính chính)"

@@ -47,7 +47,7 @@ async fn arrival_action(
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     // Whoever may not see the arrival is not told it exists.
-    exchange::arrival(&state.db, &who, id)
+    exchange::arrival(&state.db, &state.blobs, &who, id)
         .await
         .map_err(|e| match e {
             ServiceError::Forbidden => ApiError::NotFound,
@@ -65,7 +65,7 @@ async fn arrival_action(
         "refuse" => {
             let reason = body["reason"].as_str().unwrap_or_default();
             exchange::refuse_arrival(&state.db, &who, id, reason).await?;
-            Ok(Json(exchange::arrival(&state.db, &who, id).await?).into_response())
+            Ok(Json(exchange::arrival(&state.db, &state.blobs, &who, id).await?).into_response())
         }
         _ => Err(ApiError::NotFound),
     }

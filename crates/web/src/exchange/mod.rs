@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn receive_package(State(state): State<AppState>, body: Bytes) -> Response {
-    match exchange::receive(&state.db, &state.keys, &body).await {
+    match exchange::receive(&state.db, &state.blobs, &state.keys, &body).await {
         Ok(receipt @ Receipt::Quarantined { .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, Json(receipt)).into_response()
         }
@@ -331,7 +331,7 @@ async fn arrival_view(
     error: Option<&'static str>,
     duplicate: bool,
 ) -> Result<ArrivalPage, PageError> {
-    let a = match exchange::arrival(&state.db, &user.principal, id).await {
+    let a = match exchange::arrival(&state.db, &state.blobs, &user.principal, id).await {
         // Nobody learns that another agency received something.
         Err(ServiceError::Forbidden) => return Err(PageError::NotFound),
         other => other?,

@@ -233,6 +233,11 @@ pub const SYT: &str = "000.00.07.H62";
 
 /// The server's key store, with a CA and certificates for SKHCN, SYT and the
 /// People's Committee (made on first use; the server reads them from disk).
+/// The server's own blob store (where packages it receives are kept).
+pub fn blobs(s: &TestServer) -> lienthong_store::BlobStore {
+    lienthong_store::BlobStore::filesystem(&s.data.join("blobs")).unwrap()
+}
+
 pub fn keys(s: &TestServer) -> lienthong_services::exchange::KeyStore {
     use lienthong_domain::OrgCode;
     // Tests of one binary run in parallel: one of them creates the CA.
