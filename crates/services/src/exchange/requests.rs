@@ -412,7 +412,8 @@ async fn recall_arrival(
     Ok(())
 }
 
-/// The arrival's fields and XML become the new package's.
+/// The arrival's fields and package become the new package's. The new one is kept
+/// inline, in place of the blob the arrival had: updates are rare.
 async fn replace_arrival(
     tx: &mut WriteTx,
     inbox_id: i64,
@@ -422,7 +423,8 @@ async fn replace_arrival(
     let h = &package.header;
     sqlx::query(
         "UPDATE exchange_inbox SET from_name = $1, symbol = $2, doc_type_name = $3, subject = $4, issued_on = $5,
-            urgency = $6, due_on = $7, signer_name = $8, page_count = $9, attachment_count = $10, xml = $11
+            urgency = $6, due_on = $7, signer_name = $8, page_count = $9, attachment_count = $10, xml = $11,
+            package_sha256 = NULL
          WHERE id = $12",
     )
     .bind(&h.from.organ_name)
