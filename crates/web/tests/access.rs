@@ -108,6 +108,8 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/admin/calendar", Access::ProvinceAdmin),
     ("POST", "/admin/calendar/days", Access::ProvinceAdmin),
     ("POST", "/admin/calendar/days/remove", Access::ProvinceAdmin),
+    ("GET", "/admin/peers", Access::ProvinceAdmin),
+    ("POST", "/admin/peers", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
     // Authenticated by the package's signature, not by a session.
     ("POST", "/edxml/v1/packages", Access::Public),

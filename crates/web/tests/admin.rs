@@ -495,3 +495,64 @@ async fn the_province_administrator_keeps_the_working_day_calendar() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_province_administrator_keeps_the_peer_directory() {
+    for s in servers() {
+        let c = sign_in(s, "admin").await;
+        let csrf = common::csrf(&c, s).await;
+        let post = |pattern: &'static str, url: &'static str| {
+            c.post(format!("{}/admin/peers", s.base)).form(&[
+                ("_csrf", csrf.as_str()),
+                ("code_pattern", pattern),
+                ("base_url", url),
+                ("note", "Tỉnh Cà Mau"),
+            ])
+        };
+        let res = post("H12", "https://lienthong.camau.gov.vn")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "a code pattern has four groups");
+        let page = res.text().await.unwrap();
+        assert!(page.contains("role=\"alert\""), "{page}");
+        assert!(
+            page.contains("value=\"https://lienthong.camau.gov.vn\""),
+            "what was typed is kept"
+        );
+        let res = post("000.00.00.H12", "ftp://camau").send().await.unwrap();
+        assert_eq!(res.status(), 422, "only http(s) addresses");
+        let res = post("000.00.00.H12", "https://lienthong.camau.gov.vn")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        let peers = lienthong_services::exchange::peers(&s.db().await)
+            .await
+            .unwrap();
+        assert!(peers
+            .iter()
+            .any(|p| p.code_pattern == "000.00.00.H12"
+                && p.base_url == "https://lienthong.camau.gov.vn"));
+        let page = c
+            .get(format!("{}/admin/peers", s.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("data-pattern=\"000.00.00.H12\""), "{page}");
+        assert!(page.contains("https://lienthong.camau.gov.vn"));
+        let clerk = sign_in(s, "vanthu.skhcn").await;
+        assert_eq!(
+            clerk
+                .get(format!("{}/admin/peers", s.base))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            403
+        );
+    }
+}

@@ -6,6 +6,7 @@
 mod agencies;
 mod audit;
 mod calendar;
+mod peers;
 mod people;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(people::routes())
         .merge(audit::routes())
         .merge(calendar::routes())
+        .merge(peers::routes())
 }
 
 /// The agency and its parents, on the last day it existed if it has ended, so
