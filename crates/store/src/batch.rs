@@ -33,9 +33,8 @@ type Queued<T, R, E> = (T, oneshot::Sender<Result<R, E>>);
 /// `mpsc::Sender<Queued<T, R, E>>` for the kind's own types.
 pub(crate) type Batchers = Arc<Mutex<HashMap<&'static str, Box<dyn Any + Send>>>>;
 
-/// The queue of the batcher for `kind`, started on first use, and again if the
-/// runtime it ran on has gone (tests start one per test). `db` is the handle the
-/// batcher writes with: it must not hold `batchers`, or the batcher would never end.
+/// The queue of `db`'s batcher for `kind`, started on first use, and again if the
+/// runtime it ran on has gone (tests start one per test).
 pub(crate) fn queue<T, R, E>(
     db: &Db,
     batchers: &Batchers,
@@ -56,12 +55,12 @@ where
             return Ok(queue.clone());
         }
     }
-    let queue = start(db.clone(), write);
+    let queue = start(db.detached(), write);
     batchers.insert(kind, Box::new(queue.clone()));
     Ok(queue)
 }
 
-/// Starts a batcher: it runs until every sender is gone.
+/// Starts a batcher on a detached handle: it runs until every sender is gone.
 fn start<T, R, E>(db: Db, write: BatchWrite<T, R, E>) -> mpsc::Sender<Queued<T, R, E>>
 where
     T: Send + Sync + 'static,

@@ -194,21 +194,24 @@ impl Db {
         R: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        // The batcher's own handle shares the pool and the writers' turn but not the
-        // queues, so that it ends when the last handle is gone.
-        let detached = Db {
-            pool: self.pool.clone(),
-            backend: self.backend,
-            turn: self.turn.clone(),
-            batchers: Arc::default(),
-        };
-        let queue = batch::queue(&detached, &self.batchers, kind, write)?;
+        let queue = batch::queue(self, &self.batchers, kind, write)?;
         let (answer, answered) = tokio::sync::oneshot::channel();
         queue
             .send((change, answer))
             .await
             .map_err(|_| StoreError::BatchAbandoned)?;
         answered.await.map_err(|_| StoreError::BatchAbandoned)?
+    }
+
+    /// A handle sharing the pool and the writers' turn but not the batchers' queues:
+    /// a batcher writes with one, so that it ends when the last other handle is gone.
+    pub(crate) fn detached(&self) -> Db {
+        Db {
+            pool: self.pool.clone(),
+            backend: self.backend,
+            turn: self.turn.clone(),
+            batchers: Arc::default(),
+        }
     }
 
     /// For `/healthz`: does the database answer?

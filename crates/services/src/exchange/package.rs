@@ -293,6 +293,27 @@ pub(crate) fn priority(u: Urgency) -> u8 {
     }
 }
 
+/// Binds the particulars an inbox row keeps of a package, in this order: from_name,
+/// symbol, doc_type_name, subject, issued_on, urgency, due_on, signer_name,
+/// page_count, attachment_count (filing an arrival, and an update replacing one).
+pub(crate) fn bind_particulars<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    package: &'q Package,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let h = &package.header;
+    query
+        .bind(&h.from.organ_name)
+        .bind(h.code.to_string())
+        .bind(&h.document_type.name)
+        .bind(&h.subject)
+        .bind(time::date(h.promulgation.date))
+        .bind(urgency_of(h.other.priority).as_str())
+        .bind(h.due_date.map(time::date))
+        .bind(h.signer.full_name.clone().unwrap_or_default())
+        .bind(h.other.page_amount.map(i64::from))
+        .bind(package.attachments.len() as i64)
+}
+
 pub(crate) fn urgency_of(priority: Option<u8>) -> Urgency {
     match priority {
         Some(1) => Urgency::Urgent,

@@ -21,7 +21,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::outbox::{queue_status, queue_statuses, route, NewStatus};
-use super::package::urgency_of;
+use super::package::bind_particulars;
 use super::{local_agency, province_agency, KeyStore, LocalAgency};
 use crate::ServiceError;
 
@@ -368,21 +368,12 @@ fn file_arrivals<'a>(
             let sql = positional(tx.backend(), &sql);
             let mut query = sqlx::query(&sql);
             for (i, to) in chunk {
-                let (p, h) = (&arrivals[*i].package, &arrivals[*i].package.header);
+                let package = &arrivals[*i].package;
                 query = query
                     .bind(to.id)
                     .bind(&doc_ids[*i])
-                    .bind(h.from.organ_id.as_str())
-                    .bind(&h.from.organ_name)
-                    .bind(h.code.to_string())
-                    .bind(&h.document_type.name)
-                    .bind(&h.subject)
-                    .bind(time::date(h.promulgation.date))
-                    .bind(urgency_of(h.other.priority).as_str())
-                    .bind(h.due_date.map(time::date))
-                    .bind(h.signer.full_name.clone().unwrap_or_default())
-                    .bind(h.other.page_amount.map(i64::from))
-                    .bind(p.attachments.len() as i64)
+                    .bind(package.header.from.organ_id.as_str());
+                query = bind_particulars(query, package)
                     .bind(&[][..])
                     .bind(&arrivals[*i].package_sha256)
                     .bind("arrived")

@@ -27,7 +27,7 @@ use sqlx::Row;
 
 use super::arrivals::{clerk_agencies, parse};
 use super::outbox::{insert, queue_status, NewRow, NewStatus};
-use super::package::{attachments_of, compose, trace, urgency_of, Composed};
+use super::package::{attachments_of, bind_particulars, compose, trace, urgency_of, Composed};
 use super::receive::{document_id_of, Receipt, Refusal};
 use super::{agency_by_id, LocalAgency};
 use crate::auth::Principal;
@@ -420,27 +420,17 @@ async fn replace_arrival(
     package: &Package,
     bytes: &[u8],
 ) -> Result<(), ServiceError> {
-    let h = &package.header;
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE exchange_inbox SET from_name = $1, symbol = $2, doc_type_name = $3, subject = $4, issued_on = $5,
             urgency = $6, due_on = $7, signer_name = $8, page_count = $9, attachment_count = $10, xml = $11,
             package_sha256 = NULL
          WHERE id = $12",
-    )
-    .bind(&h.from.organ_name)
-    .bind(h.code.to_string())
-    .bind(&h.document_type.name)
-    .bind(&h.subject)
-    .bind(time::date(h.promulgation.date))
-    .bind(urgency_of(h.other.priority).as_str())
-    .bind(h.due_date.map(time::date))
-    .bind(h.signer.full_name.clone().unwrap_or_default())
-    .bind(h.other.page_amount.map(i64::from))
-    .bind(package.attachments.len() as i64)
-    .bind(bytes.to_vec())
-    .bind(inbox_id)
-    .execute(tx.conn())
-    .await?;
+    );
+    bind_particulars(query, package)
+        .bind(bytes.to_vec())
+        .bind(inbox_id)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 
