@@ -382,6 +382,9 @@ pub fn print(r: &Report, out: &std::path::Path) {
             "  next to openssl's bare verification rate: {:.3}",
             e.packages_per_second / r.openssl_verify_per_s
         );
+        if let Some(ms) = e.cpu_ms_per_package {
+            println!("  CPU time of both systems: {ms:.2} ms a package");
+        }
     }
     println!("wrote {}", out.display());
 }

@@ -17,6 +17,7 @@ use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Private, Public};
 use openssl::sign::{Signer, Verifier};
 use openssl::x509::X509;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::c14n::{canonicalize, Method, Scope, C14N_10};
@@ -410,12 +411,15 @@ pub(crate) fn verify_parsed(
         Scope::Subtree { apex: si.ordinal },
         &mut canonical,
     )?;
-    for cert in &certificates {
-        let public = cert.public_key()?;
+    for Parsed { cert, public } in &certificates {
+        let public = match public {
+            Some(public) => public.clone(),
+            None => cert.public_key()?,
+        };
         if signature_ok(algorithm, &public, &canonical, &signature_value)? {
             return Ok(Verified {
                 certificate: cert.clone(),
-                certificates: certificates.clone(),
+                certificates: certificates.iter().map(|p| p.cert.clone()).collect(),
                 algorithm,
                 digest,
                 canonicalization: c14n,
@@ -425,32 +429,45 @@ pub(crate) fn verify_parsed(
     Err(SignatureError::BadSignatureValue)
 }
 
-/// Certificates already parsed, by their exact DER bytes. OpenSSL 3 takes longer to
-/// parse a certificate (its public key goes through the provider decoders) than to
-/// check an ECDSA signature, and a sender signs every package with the same one.
-static CERTIFICATES: Mutex<Vec<(Vec<u8>, X509)>> = Mutex::new(Vec::new());
-const CACHED_CERTIFICATES: usize = 32;
+/// Certificates already parsed, with their public keys, by their exact DER bytes.
+/// OpenSSL 3 takes longer to parse a certificate and decode its public key (both go
+/// through the provider decoders) than to check an ECDSA signature, and each sender
+/// signs every package with the same one. A province hears from hundreds of
+/// agencies: room for a few thousand, forgotten all at once when full.
+static CERTIFICATES: Mutex<Option<HashMap<Vec<u8>, Parsed>>> = Mutex::new(None);
+const CACHED_CERTIFICATES: usize = 4096;
+
+/// A certificate and its public key (none when it could not be decoded: the check
+/// then fails on it as it would without the cache).
+#[derive(Clone)]
+struct Parsed {
+    cert: X509,
+    public: Option<PKey<Public>>,
+}
 
 /// The certificate of `der`, parsed once per distinct DER (an X509 is immutable and
 /// shared by reference count, so handing out the cached one is handing out a parse
 /// of exactly these bytes).
-fn certificate(der: &[u8]) -> Result<X509, SignatureError> {
+fn certificate(der: &[u8]) -> Result<Parsed, SignatureError> {
     // A poisoned lock only costs the cache, never the check.
-    if let Ok(mut cache) = CERTIFICATES.lock() {
-        if let Some(i) = cache.iter().position(|(d, _)| d.as_slice() == der) {
-            // Most recently used first, so the oldest is the one to go.
-            let hit = cache.remove(i);
-            let cert = hit.1.clone();
-            cache.insert(0, hit);
-            return Ok(cert);
+    if let Ok(cache) = CERTIFICATES.lock() {
+        if let Some(hit) = cache.as_ref().and_then(|c| c.get(der)) {
+            return Ok(hit.clone());
         }
     }
     let cert = X509::from_der(der).map_err(|e| SignatureError::BadCertificate(e.to_string()))?;
+    let parsed = Parsed {
+        public: cert.public_key().ok(),
+        cert,
+    };
     if let Ok(mut cache) = CERTIFICATES.lock() {
-        cache.truncate(CACHED_CERTIFICATES - 1);
-        cache.insert(0, (der.to_vec(), cert.clone()));
+        let cache = cache.get_or_insert_with(HashMap::new);
+        if cache.len() >= CACHED_CERTIFICATES {
+            cache.clear();
+        }
+        cache.insert(der.to_vec(), parsed.clone());
     }
-    Ok(cert)
+    Ok(parsed)
 }
 
 fn envelope_header(root: &Element) -> Option<&Element> {

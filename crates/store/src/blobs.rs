@@ -4,7 +4,7 @@
 //! default; an S3-compatible bucket is the same trait with another constructor.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::Bytes;
 use object_store::local::LocalFileSystem;
@@ -63,9 +63,8 @@ impl BlobId {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
-    /// For files on a local disk: their root, to sync what was written (object_store
-    /// renames a complete file into place but does not sync it).
-    local_root: Option<PathBuf>,
+    /// For files on a local disk: written to directly (see [`put_file`]).
+    local: Option<Arc<Local>>,
 }
 
 impl BlobStore {
@@ -74,20 +73,28 @@ impl BlobStore {
         std::fs::create_dir_all(dir)?;
         Ok(BlobStore {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
-            local_root: Some(dir.to_path_buf()),
+            local: Some(Arc::new(Local {
+                root: dir.to_path_buf(),
+                group: SyncGroup::default(),
+            })),
         })
     }
 
     /// Any `object_store` backend, e.g. `AmazonS3Builder` for an S3-compatible bucket.
     pub fn on(store: Arc<dyn ObjectStore>) -> Self {
-        BlobStore {
-            store,
-            local_root: None,
-        }
+        BlobStore { store, local: None }
     }
 
     /// Stores `bytes` and returns their id; storing the same content again is a no-op.
     pub async fn put(&self, bytes: Bytes) -> Result<BlobId, BlobError> {
+        if let Some(local) = &self.local {
+            // One trip to a blocking thread for the whole write (object_store's own
+            // takes three, and does not sync).
+            let local = local.clone();
+            return tokio::task::spawn_blocking(move || put_file(&local, &bytes))
+                .await
+                .map_err(|e| BlobError::Io(std::io::Error::other(e)))?;
+        }
         let id = BlobId::of(&bytes);
         let path = id.path();
         match self.store.head(&path).await {
@@ -96,15 +103,6 @@ impl BlobStore {
             Err(e) => return Err(e.into()),
         }
         self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
-        if let Some(root) = &self.local_root {
-            // A database row may point at this file as soon as put returns: the file
-            // and the directories naming it must survive a power cut like the commit.
-            let file = root.join(path.as_ref());
-            let root = root.clone();
-            tokio::task::spawn_blocking(move || sync_down_to(&root, &file))
-                .await
-                .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
-        }
         Ok(id)
     }
 
@@ -131,17 +129,135 @@ impl BlobStore {
     }
 }
 
-/// Syncs `file`, then each directory from its parent up to `root`.
-fn sync_down_to(root: &Path, file: &Path) -> std::io::Result<()> {
-    std::fs::File::open(file)?.sync_all()?;
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        std::fs::File::open(d)?.sync_all()?;
-        if d == root {
-            break;
+/// A blob store's directory on a local disk.
+struct Local {
+    root: PathBuf,
+    group: SyncGroup,
+}
+
+/// Writes a blob as a file under the store's root, where `LocalFileSystem` reads it from, and
+/// makes it durable: a database row may point at it as soon as this returns, so the
+/// file and the directory entries naming it must survive a power cut like a commit.
+/// The content goes to a file of its own first and is renamed into place, so the
+/// name never shows a partial file.
+fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
+    let root = local.root.as_path();
+    let id = BlobId::of(bytes);
+    let file = root.join(id.path().as_ref());
+    let dir = file.parent().ok_or(BlobError::BadId)?;
+    // The directories missing, outermost first.
+    let mut missing: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| *d != root && !d.exists())
+        .collect();
+    missing.reverse();
+    for d in &missing {
+        match std::fs::create_dir(d) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
+            _ => {}
         }
-        dir = d.parent();
     }
+    // Stored before (perhaps by a writer that has not synced it yet), or now.
+    if !file.exists() {
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let partial = dir.join(format!("{}#{}-{n}", id.0, std::process::id()));
+        let written = (|| {
+            let mut f = std::fs::File::create_new(&partial)?;
+            std::io::Write::write_all(&mut f, bytes)?;
+            if !GROUP_SYNC {
+                f.sync_all()?;
+            }
+            std::fs::rename(&partial, &file)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e.into());
+        }
+    }
+    if GROUP_SYNC {
+        local.group.after_write(root)?;
+    } else {
+        // The file, its directory (the new entry), and the parent of each directory
+        // made (its entry).
+        std::fs::File::open(&file)?.sync_all()?;
+        std::fs::File::open(dir)?.sync_all()?;
+        for d in &missing {
+            if let Some(parent) = d.parent() {
+                std::fs::File::open(parent)?.sync_all()?;
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// On Linux, files written at about the same time share one `syncfs` (see [`SyncGroup`]).
+const GROUP_SYNC: bool = cfg!(target_os = "linux");
+
+/// Group sync: `syncfs` makes everything written to a filesystem durable in one call
+/// (file contents, inodes and directory entries alike), where each file would
+/// otherwise take an `fsync` of its own and of its directories. A writer waits for a
+/// `syncfs` that started after its write; one of the writers waiting runs it, and
+/// all who were waiting for it are answered at once, as a database's group commit
+/// does. One group per blob store, whose root names the filesystem synced.
+#[derive(Default)]
+struct SyncGroup {
+    rounds: Mutex<Rounds>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct Rounds {
+    started: u64,
+    finished: u64,
+    running: bool,
+    /// The last round that failed, and why.
+    failed: Option<(u64, std::io::ErrorKind, String)>,
+}
+
+impl SyncGroup {
+    /// Returns once a sync of the filesystem holding `root`, started after this
+    /// call, has completed.
+    fn after_write(&self, root: &Path) -> std::io::Result<()> {
+        let mut rounds = self.rounds.lock().unwrap_or_else(|e| e.into_inner());
+        // A round already running may have started before the write: the next.
+        let needed = rounds.started + 1;
+        while rounds.finished < needed {
+            if rounds.running {
+                rounds = self.done.wait(rounds).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            rounds.running = true;
+            rounds.started += 1;
+            let round = rounds.started;
+            drop(rounds);
+            let result = syncfs(root);
+            rounds = self.rounds.lock().unwrap_or_else(|e| e.into_inner());
+            rounds.running = false;
+            rounds.finished = round;
+            if let Err(e) = result {
+                rounds.failed = Some((round, e.kind(), e.to_string()));
+            }
+            self.done.notify_all();
+        }
+        match &rounds.failed {
+            Some((round, kind, message)) if *round >= needed => Err(std::io::Error::new(
+                *kind,
+                format!("syncing the blob store: {message}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn syncfs(root: &Path) -> std::io::Result<()> {
+    let dir = std::fs::File::open(root)?;
+    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syncfs(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -175,6 +291,35 @@ mod tests {
         store.delete(&id).await.unwrap();
         assert!(matches!(store.get(&id).await, Err(BlobError::Missing(_))));
         store.delete(&id).await.unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_at_the_same_moment_share_syncs_and_each_gets_its_blob() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::filesystem(dir.path()).unwrap();
+        // A partial file left by a crash does not stand in the way.
+        let stray = BlobId::of(b"blob 0");
+        let leaf = dir
+            .path()
+            .join("sha256")
+            .join(&stray.as_str()[..2])
+            .join(&stray.as_str()[2..4]);
+        std::fs::create_dir_all(&leaf).unwrap();
+        std::fs::write(leaf.join(format!("{}#1-0", stray.as_str())), b"blo").unwrap();
+        let puts: Vec<_> = (0..64)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move { store.put(Bytes::from(format!("blob {n}"))).await })
+            })
+            .collect();
+        for (n, put) in puts.into_iter().enumerate() {
+            let id = put.await.unwrap().unwrap();
+            assert_eq!(id, BlobId::of(format!("blob {n}").as_bytes()));
+            assert_eq!(
+                store.get(&id).await.unwrap(),
+                Bytes::from(format!("blob {n}"))
+            );
+        }
     }
 
     #[test]

@@ -116,6 +116,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(30))
+            // A SQLite connection is a thread of this process and cannot go stale; a
+            // ping before each use would only double the trips to it. A PostgreSQL
+            // one can (the server restarted): it is checked before it is handed out.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 let schema = schema.clone();
                 Box::pin(async move {

@@ -95,6 +95,38 @@ pub(crate) async fn local_agency(
     row.map(|r| to_local(&r)).transpose()
 }
 
+/// [`local_agency`] for several codes at once: those in force today, by code.
+pub(crate) async fn local_agencies(
+    conn: &mut sqlx::AnyConnection,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, LocalAgency>, ServiceError> {
+    let mut found = std::collections::HashMap::new();
+    let today = time::date(time::today());
+    // One parameter a code: chunks far below both databases' limits.
+    for chunk in codes.chunks(100) {
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT a.id, a.code,
+                    (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $1
+                     ORDER BY v.valid_from DESC LIMIT 1)
+             FROM agencies a WHERE a.code IN ({list}) AND a.valid_from <= $1
+               AND (a.valid_to IS NULL OR a.valid_to > $1)"
+        );
+        let mut query = sqlx::query(&sql).bind(&today);
+        for code in chunk {
+            query = query.bind(*code);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            let agency = to_local(&r)?;
+            found.insert(agency.code.to_string(), agency);
+        }
+    }
+    Ok(found)
+}
+
 /// The agency of this instance with that id (whatever its dates).
 pub(crate) async fn agency_by_id(
     conn: &mut sqlx::AnyConnection,

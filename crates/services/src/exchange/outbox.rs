@@ -32,6 +32,8 @@ use crate::ServiceError;
 pub const CLAIM_STREAMS: i64 = 32;
 /// Rows of one stream one claim takes at most, delivered one after another.
 const STREAM_BATCH: i64 = 16;
+/// Bytes of packages of one stream read from the database together at most.
+const FETCH_BYTES: usize = 4 * 1024 * 1024;
 /// How long a claim holds: past it, a crashed worker's rows are claimed again.
 const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// How long a peer may take to answer one POST.
@@ -296,6 +298,8 @@ struct Claimed {
     recipient_code: String,
     signed: bool,
     attempts: i64,
+    /// The size of its stored package.
+    package_bytes: usize,
 }
 
 /// How one attempt ended.
@@ -359,24 +363,69 @@ async fn deliver_stream(
 ) -> Vec<Attempted> {
     let mut out = Vec::with_capacity(rows.len());
     let mut blocked = false;
-    for row in rows {
-        if blocked {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        // The packages of the next rows are read in one go, a few megabytes at most.
+        let mut group = Vec::new();
+        let mut bytes = 0;
+        while let Some(row) =
+            rows.next_if(|r| group.is_empty() || bytes + r.package_bytes <= FETCH_BYTES)
+        {
+            bytes += row.package_bytes;
+            group.push(row);
+        }
+        let mut packages = if blocked {
+            Ok(HashMap::new())
+        } else {
+            stored_packages(db, &group).await
+        };
+        for row in group {
+            if blocked {
+                out.push(Attempted {
+                    row,
+                    signed_now: None,
+                    outcome: Outcome::Released,
+                });
+                continue;
+            }
+            let stored = match &mut packages {
+                Ok(found) => found.remove(&row.id).ok_or_else(|| {
+                    format!("database: the package of outbox row {} is missing", row.id)
+                }),
+                Err(e) => Err(format!("database: {e}")),
+            };
+            let (signed_now, outcome) = attempt(db, blobs, keys, http, peers, &row, stored).await;
+            blocked = matches!(outcome, Outcome::Retry(_));
             out.push(Attempted {
                 row,
-                signed_now: None,
-                outcome: Outcome::Released,
+                signed_now,
+                outcome,
             });
-            continue;
         }
-        let (signed_now, outcome) = attempt(db, blobs, keys, http, peers, &row).await;
-        blocked = matches!(outcome, Outcome::Retry(_));
-        out.push(Attempted {
-            row,
-            signed_now,
-            outcome,
-        });
     }
     out
+}
+
+/// The stored packages of outbox rows, by row id.
+async fn stored_packages(db: &Db, rows: &[Claimed]) -> Result<HashMap<i64, Vec<u8>>, sqlx::Error> {
+    let sql = format!(
+        "SELECT outbox_id, xml FROM exchange_outbox_packages WHERE outbox_id IN ({})",
+        (1..=rows.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let sql = positional(db.backend(), &sql);
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query.bind(row.id);
+    }
+    query
+        .fetch_all(db.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Claims the due streams: the first pending row of each (its head), locked, then
@@ -411,10 +460,11 @@ async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError
         let (head_id, sender, recipient): (i64, String, String) =
             (head.try_get(0)?, head.try_get(1)?, head.try_get(2)?);
         let rows = sqlx::query(
-            "SELECT id, kind, sender_code, recipient_code, signed, attempts, next_attempt_at, claimed_until
-             FROM exchange_outbox
-             WHERE sender_code = $1 AND recipient_code = $2 AND state = 'pending' AND id >= $3
-             ORDER BY id LIMIT $4",
+            "SELECT o.id, o.kind, o.sender_code, o.recipient_code, o.signed, o.attempts, o.next_attempt_at,
+                    o.claimed_until, COALESCE(CAST(LENGTH(p.xml) AS BIGINT), 0)
+             FROM exchange_outbox o LEFT JOIN exchange_outbox_packages p ON p.outbox_id = o.id
+             WHERE o.sender_code = $1 AND o.recipient_code = $2 AND o.state = 'pending' AND o.id >= $3
+             ORDER BY o.id LIMIT $4",
         )
         .bind(&sender)
         .bind(&recipient)
@@ -437,6 +487,7 @@ async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError
                 recipient_code: r.try_get(3)?,
                 signed: r.try_get::<i64, _>(4)? != 0,
                 attempts: r.try_get(5)?,
+                package_bytes: usize::try_from(r.try_get::<i64, _>(8)?).unwrap_or(0),
             });
         }
         streams.push(stream);
@@ -487,15 +538,11 @@ async fn attempt(
     http: &reqwest::Client,
     peers: &[Peer],
     row: &Claimed,
+    stored: Result<Vec<u8>, String>,
 ) -> (Option<Vec<u8>>, Outcome) {
-    let stored = sqlx::query("SELECT xml FROM exchange_outbox_packages WHERE outbox_id = $1")
-        .bind(row.id)
-        .fetch_one(db.pool())
-        .await
-        .and_then(|r| r.try_get::<Vec<u8>, _>(0));
     let stored = match stored {
         Ok(xml) => xml,
-        Err(e) => return (None, Outcome::Retry(format!("database: {e}"))),
+        Err(e) => return (None, Outcome::Retry(e)),
     };
     let (xml, signed_now) = if row.signed {
         (stored, None)

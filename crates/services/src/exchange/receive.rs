@@ -14,7 +14,7 @@ use lienthong_edxml::{
 };
 use lienthong_pki::TrustStore;
 use lienthong_store::{
-    placeholders, positional, time, Actor, AuditEntry, BlobId, BlobStore, Db, WriteTx,
+    placeholders, positional, time, Actor, AuditEntry, Backend, BlobId, BlobStore, Db, WriteTx,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -22,7 +22,7 @@ use sqlx::Row;
 
 use super::outbox::{queue_status, queue_statuses, route, NewStatus};
 use super::package::bind_particulars;
-use super::{local_agency, province_agency, KeyStore, LocalAgency};
+use super::{local_agencies, local_agency, province_agency, KeyStore, LocalAgency};
 use crate::ServiceError;
 
 /// The largest package accepted, attachments included.
@@ -115,16 +115,16 @@ pub(crate) async fn receive_at(
     // Parsing and checking signatures is CPU work of a millisecond or so: it runs
     // off the async threads, which would otherwise stall every other request, and
     // as many at a time as there are cores, so as not to crowd out the threads that
-    // write what was checked (the group commit).
+    // write what was checked (the batched writes).
     let slot = checking_slots()
         .acquire()
         .await
         .map_err(|_| ServiceError::Conflict("package checks stopped"))?;
     let owned = bytes.to_vec();
     let trust = keys.trust().map_err(|e| e.to_string());
-    let (owned, sha256, inspected) = tokio::task::spawn_blocking(move || {
-        let (sha256, inspected) = (BlobId::of(&owned), inspect(&owned, trust, at));
-        (owned, sha256, inspected)
+    let (owned, inspected) = tokio::task::spawn_blocking(move || {
+        let inspected = inspect(&owned, trust, at);
+        (owned, inspected)
     })
     .await
     .map_err(|e| {
@@ -132,18 +132,20 @@ pub(crate) async fn receive_at(
         ServiceError::Conflict("package check failed")
     })?;
     drop(slot);
-    let sha256 = sha256.as_str().to_owned();
-    // The same bytes refused before: the same answer, nothing new queued.
-    if let Some(answer) = answered_before(db, &sha256).await? {
-        return Ok(answer);
-    }
     match inspected {
         Inspected::Document { package, signer } => {
-            match check_document(db, *package, signer?).await? {
-                // A recall, update or replace carries the DocumentId of the package it
-                // is about: it is no arrival, and is handled before the arrivals'
-                // idempotency.
-                Ok((package, recipients)) if super::requests::is_request(&package) => {
+            let signer = signer?;
+            if signer.is_ok() && !super::requests::is_request(&package) {
+                return arrive(db, blobs, bytes, owned, *package).await;
+            }
+            // Refused, or a recall, update or replace (which carries the DocumentId
+            // of the package it is about: it is no arrival).
+            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            if let Some(answer) = answered_before(db, &sha256).await? {
+                return Ok(answer);
+            }
+            match check_document(db, *package, signer).await? {
+                Ok((package, recipients)) => {
                     match super::requests::file_request(db, bytes, &sha256, package, recipients)
                         .await?
                     {
@@ -151,33 +153,84 @@ pub(crate) async fn receive_at(
                         Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
                     }
                 }
-                Ok((package, recipients)) => {
-                    // The package is on disk before its rows are: the copy made for
-                    // the check is the one stored.
-                    let stored = blobs.put(owned.into()).await.map_err(|e| {
-                        tracing::error!(error = %e, "storing a package received");
-                        ServiceError::Conflict("package store unavailable")
-                    })?;
-                    let arrival = CheckedArrival {
-                        package_sha256: stored.as_str().to_owned(),
-                        package,
-                        recipients,
-                    };
-                    db.write_batched("exchange.arrivals", file_arrivals, arrival)
-                        .await
-                }
                 Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
             }
         }
-        Inspected::Status { status, signer } => match check_status(db, &status, signer?).await? {
-            Ok(sent) => {
-                db.write_batched("exchange.statuses", file_statuses, (*status, sent))
-                    .await
+        Inspected::Status { status, signer } => {
+            let signer = signer?;
+            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            let status = std::sync::Arc::new(*status);
+            let reason = match signer {
+                Ok(()) => {
+                    let checked = CheckedStatus {
+                        sha256: sha256.clone(),
+                        status: status.clone(),
+                    };
+                    match db
+                        .write_batched("exchange.statuses", file_statuses, checked)
+                        .await?
+                    {
+                        Ok(receipt) => return Ok(receipt),
+                        Err(reason) => reason,
+                    }
+                }
+                Err(reason) => match answered_before(db, &sha256).await? {
+                    Some(answer) => return Ok(answer),
+                    None => reason,
+                },
+            };
+            let refusal = refuse_status(db, &status, reason).await?;
+            quarantine(db, bytes, &sha256, refusal).await
+        }
+        Inspected::Unreadable(e) => {
+            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            if let Some(answer) = answered_before(db, &sha256).await? {
+                return Ok(answer);
             }
-            Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
-        },
-        Inspected::Unreadable(e) => quarantine(db, bytes, &sha256, Refusal::bare(e)).await,
+            quarantine(db, bytes, &sha256, Refusal::bare(e)).await
+        }
     }
+}
+
+/// Files a document package whose signature holds: stored, then filed with the
+/// others that arrive at the same moment (see [`file_arrivals`]), or quarantined
+/// when it is to none of our agencies.
+async fn arrive(
+    db: &Db,
+    blobs: &BlobStore,
+    bytes: &[u8],
+    owned: Vec<u8>,
+    package: Package,
+) -> Result<Receipt, ServiceError> {
+    // The package is on disk before its rows are: the copy made for the check is
+    // the one stored. Its id is the hash of the bytes, which quarantine is keyed by.
+    let stored = blobs.put(owned.into()).await.map_err(|e| {
+        tracing::error!(error = %e, "storing a package received");
+        ServiceError::Conflict("package store unavailable")
+    })?;
+    let sha256 = stored.as_str().to_owned();
+    let package = std::sync::Arc::new(package);
+    let arrival = CheckedArrival {
+        sha256: sha256.clone(),
+        package: package.clone(),
+    };
+    let reason = match db
+        .write_batched("exchange.arrivals", file_arrivals, arrival)
+        .await?
+    {
+        Ok(receipt) => return Ok(receipt),
+        Err(reason) => reason,
+    };
+    // (Its stored copy stays behind unreferenced, as after a crash before filing.)
+    let package = std::sync::Arc::unwrap_or_clone(package);
+    let refusal = Refusal {
+        reason,
+        answer: StatusCode::Refused,
+        recipient: None,
+        from_code: Some(package.header.from.organ_id.to_string()),
+        package: Some(package),
+    };
+    quarantine(db, bytes, &sha256, refusal).await
 }
 
 /// The slots for package checks, one per core.
@@ -190,17 +243,44 @@ fn checking_slots() -> &'static tokio::sync::Semaphore {
 
 /// The answer given to the same bytes refused before, if they were.
 async fn answered_before(db: &Db, sha256: &str) -> Result<Option<Receipt>, ServiceError> {
-    let row = sqlx::query("SELECT id, reason FROM exchange_quarantine WHERE sha256 = $1")
-        .bind(sha256)
-        .fetch_optional(db.pool())
-        .await?;
-    row.map(|r| {
-        Ok(Receipt::Quarantined {
-            quarantine_id: r.try_get(0)?,
-            reason: r.try_get(1)?,
-        })
-    })
-    .transpose()
+    let mut conn = db.pool().acquire().await?;
+    Ok(refused_before(&mut conn, db.backend(), &[sha256])
+        .await?
+        .remove(sha256))
+}
+
+/// [`answered_before`] for several packages, by their hash.
+async fn refused_before(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    sha256s: &[&str],
+) -> Result<HashMap<String, Receipt>, ServiceError> {
+    let mut found = HashMap::new();
+    // One parameter a package: chunks far below both databases' limits.
+    for chunk in sha256s.chunks(500) {
+        let sql = format!(
+            "SELECT sha256, id, reason FROM exchange_quarantine WHERE sha256 IN ({})",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let sql = positional(backend, &sql);
+        let mut query = sqlx::query(&sql);
+        for sha256 in chunk {
+            query = query.bind(*sha256);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            found.insert(
+                r.try_get(0)?,
+                Receipt::Quarantined {
+                    quarantine_id: r.try_get(1)?,
+                    reason: r.try_get(2)?,
+                },
+            );
+        }
+    }
+    Ok(found)
 }
 
 /// What the checks that need no database found: the package as read, and whether
@@ -327,33 +407,84 @@ pub(super) fn document_id_of(p: &Package) -> DocumentId {
     })
 }
 
-/// A checked document package, to be filed for the agencies of ours it is to.
+/// A document package whose signature holds, stored, to be filed for the agencies
+/// of ours it is to.
 struct CheckedArrival {
-    /// The package, in the blob store.
-    package_sha256: String,
-    package: Package,
-    recipients: Vec<LocalAgency>,
+    /// The hash of the package's bytes: its id in the blob store.
+    sha256: String,
+    package: std::sync::Arc<Package>,
 }
+
+/// What filing one package came to: the answer, or the reason to refuse it (for
+/// the caller to quarantine it, outside the batch).
+type Filing = Result<Receipt, String>;
 
 /// Files checked document packages that arrived together (see `Db::write_batched`):
 /// an inbox row for each of our agencies a package is to, audited, and a status 01
-/// queued for its sender. A package received before changes nothing.
+/// queued for its sender. The checks that need the database are made here, for the
+/// whole batch at once: the same bytes refused before get the same answer, a
+/// package received before changes nothing, one to none of our agencies is refused.
 fn file_arrivals<'a>(
     tx: &'a mut WriteTx,
     arrivals: &'a [CheckedArrival],
-) -> BoxFuture<'a, Result<Vec<Receipt>, ServiceError>> {
+) -> BoxFuture<'a, Result<Vec<Filing>, ServiceError>> {
     Box::pin(async move {
         // 17 parameters a row: far below both databases' limits per statement.
         const CHUNK: usize = 64;
         let now = time::now();
+        let backend = tx.backend();
+        let sha256s: Vec<&str> = arrivals.iter().map(|a| a.sha256.as_str()).collect();
+        let mut refused = refused_before(tx.conn(), backend, &sha256s).await?;
+        let mut codes: Vec<&str> = arrivals
+            .iter()
+            .flat_map(|a| a.package.header.to.iter().map(|t| t.organ_id.as_str()))
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        let ours = local_agencies(tx.conn(), &codes).await?;
+        let mut filings: Vec<Option<Filing>> = Vec::with_capacity(arrivals.len());
+        let mut recipients: Vec<Vec<&LocalAgency>> = Vec::with_capacity(arrivals.len());
+        for a in arrivals {
+            let mut to: Vec<&LocalAgency> = Vec::new();
+            for agency in a
+                .package
+                .header
+                .to
+                .iter()
+                .filter_map(|t| ours.get(t.organ_id.as_str()))
+            {
+                if !to.iter().any(|seen| seen.id == agency.id) {
+                    to.push(agency);
+                }
+            }
+            filings.push(if let Some(answer) = refused.remove(&a.sha256) {
+                to.clear();
+                Some(Ok(answer))
+            } else if to.is_empty() {
+                let to: Vec<&str> = a
+                    .package
+                    .header
+                    .to
+                    .iter()
+                    .map(|t| t.organ_id.as_str())
+                    .collect();
+                Some(Err(format!(
+                    "none of the receiving agencies ({}) is served by this system",
+                    to.join(", ")
+                )))
+            } else {
+                None
+            });
+            recipients.push(to);
+        }
         let doc_ids: Vec<String> = arrivals
             .iter()
             .map(|a| document_id_of(&a.package).to_string())
             .collect();
-        let pairs: Vec<(usize, &LocalAgency)> = arrivals
+        let pairs: Vec<(usize, &LocalAgency)> = recipients
             .iter()
             .enumerate()
-            .flat_map(|(i, a)| a.recipients.iter().map(move |to| (i, to)))
+            .flat_map(|(i, to)| to.iter().map(move |to| (i, *to)))
             .collect();
         let mut written: HashMap<(i64, String), i64> = HashMap::new();
         for chunk in pairs.chunks(CHUNK) {
@@ -375,7 +506,7 @@ fn file_arrivals<'a>(
                     .bind(package.header.from.organ_id.as_str());
                 query = bind_particulars(query, package)
                     .bind(&[][..])
-                    .bind(&arrivals[*i].package_sha256)
+                    .bind(&arrivals[*i].sha256)
                     .bind("arrived")
                     .bind(&now);
             }
@@ -425,30 +556,30 @@ fn file_arrivals<'a>(
         let actor = Actor::system("edxml");
         tx.audit_many(&actor, &audits).await?;
         queue_statuses(tx, &actor, &statuses).await?;
-        Ok(doc_ids
+        Ok(filings
             .into_iter()
-            .zip(inbox_ids)
-            .map(|(document_id, inbox_ids)| Receipt::Arrived {
-                document_id,
-                inbox_ids,
+            .zip(doc_ids.into_iter().zip(inbox_ids))
+            .map(|(filing, (document_id, inbox_ids))| {
+                filing.unwrap_or(Ok(Receipt::Arrived {
+                    document_id,
+                    inbox_ids,
+                }))
             })
             .collect())
     })
 }
 
-/// The outgoing document a status is about, and to whom we sent it.
-struct Sent {
-    document_id: i64,
-    recipient_name: String,
+/// A status package whose signature holds, to be filed on the timeline of the
+/// document it is about.
+struct CheckedStatus {
+    /// The hash of the package's bytes (which quarantine is keyed by).
+    sha256: String,
+    status: std::sync::Arc<StatusPackage>,
 }
 
-async fn check_status(
-    db: &Db,
-    status: &StatusPackage,
-    signer: Result<(), String>,
-) -> Checked<Sent> {
-    let from = status.from.organ_id.clone();
-    let about = status
+/// The DocumentId of the document a status is about.
+fn about_of(status: &StatusPackage) -> DocumentId {
+    status
         .response_for
         .document_id
         .clone()
@@ -456,68 +587,116 @@ async fn check_status(
             organ_id: status.response_for.organ_id.clone(),
             date: status.response_for.promulgation_date,
             code: status.response_for.code.clone(),
-        });
+        })
+}
+
+/// Why a status package is refused, for the clerks of our agency that sent what
+/// it is about.
+async fn refuse_status(
+    db: &Db,
+    status: &StatusPackage,
+    reason: String,
+) -> Result<Refusal, ServiceError> {
     let mut conn = db.pool().acquire().await?;
-    let sender = local_agency(&mut conn, about.organ_id.as_str()).await?;
-    let refuse = |reason: String| Refusal {
+    let sender = local_agency(&mut conn, about_of(status).organ_id.as_str()).await?;
+    Ok(Refusal {
         reason,
         answer: StatusCode::Refused,
         package: None,
-        recipient: sender.clone(),
-        from_code: Some(from.to_string()),
-    };
-    if let Err(reason) = signer {
-        return Ok(Err(refuse(reason)));
+        recipient: sender,
+        from_code: Some(status.from.organ_id.to_string()),
+    })
+}
+
+/// What we sent, by DocumentId and recipient code, of the documents named: the
+/// outgoing document's id (none for a package that was not one) and the
+/// recipient's name, from the first package of each.
+async fn sent_documents(
+    tx: &mut WriteTx,
+    about: &[(String, &str)],
+) -> Result<HashMap<(String, String), (Option<i64>, String)>, ServiceError> {
+    let mut sent = HashMap::new();
+    // One parameter a document: chunks far below both databases' limits.
+    for chunk in about.chunks(250) {
+        let mut ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let sql = format!(
+            "SELECT edxml_document_id, recipient_code, document_id, recipient_name FROM exchange_outbox
+             WHERE kind = 'document' AND edxml_document_id IN ({}) ORDER BY id",
+            (1..=ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let sql = positional(tx.backend(), &sql);
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        for r in query.fetch_all(tx.conn()).await? {
+            sent.entry((r.try_get(0)?, r.try_get(1)?))
+                .or_insert((r.try_get(2)?, r.try_get(3)?));
+        }
     }
-    let sent = sqlx::query(
-        "SELECT document_id, recipient_name FROM exchange_outbox
-         WHERE kind = 'document' AND edxml_document_id = $1 AND recipient_code = $2 ORDER BY id LIMIT 1",
-    )
-    .bind(about.to_string())
-    .bind(from.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    match sent {
-        Some(r) => match r.try_get::<Option<i64>, _>(0)? {
-            Some(document_id) => Ok(Ok(Sent {
-                document_id,
-                recipient_name: r.try_get(1)?,
-            })),
-            None => Ok(Err(refuse(format!(
-                "the status is about {about}, which is not a document"
-            )))),
-        },
-        None => Ok(Err(refuse(format!(
-            "the status is about document {about}, which this system did not send to agency {from}"
-        )))),
-    }
+    Ok(sent)
 }
 
 /// Files checked status packages that arrived together (see `Db::write_batched`)
-/// on the timelines of the documents they are about, audited. A status received
-/// before changes nothing.
+/// on the timelines of the documents they are about, audited. The same bytes
+/// refused before get the same answer; a status about nothing we sent to its sender
+/// is refused; a status received before changes nothing.
 fn file_statuses<'a>(
     tx: &'a mut WriteTx,
-    statuses: &'a [(StatusPackage, Sent)],
-) -> BoxFuture<'a, Result<Vec<Receipt>, ServiceError>> {
+    statuses: &'a [CheckedStatus],
+) -> BoxFuture<'a, Result<Vec<Filing>, ServiceError>> {
     Box::pin(async move {
         // 8 parameters a row: far below both databases' limits per statement.
         const CHUNK: usize = 128;
         let now = time::now();
-        type Key = (i64, String, String, String);
-        let keys: Vec<Key> = statuses
+        let backend = tx.backend();
+        let sha256s: Vec<&str> = statuses.iter().map(|c| c.sha256.as_str()).collect();
+        let mut refused = refused_before(tx.conn(), backend, &sha256s).await?;
+        let about: Vec<(String, &str)> = statuses
             .iter()
-            .map(|(status, sent)| {
+            .map(|c| {
                 (
-                    sent.document_id,
-                    status.from.organ_id.to_string(),
-                    status.code.as_str().to_owned(),
-                    time::timestamp(status.timestamp.with_timezone(&Utc)),
+                    about_of(&c.status).to_string(),
+                    c.status.from.organ_id.as_str(),
                 )
             })
             .collect();
+        let sent = sent_documents(tx, &about).await?;
+        // Each status is answered now (refused) or filed below as `to_file[i]`.
+        let mut filings: Vec<Option<Filing>> = Vec::with_capacity(statuses.len());
+        type Key = (i64, String, String, String);
+        let mut to_file: Vec<(usize, Key, &str)> = Vec::new();
+        for (i, (c, (about, from))) in statuses.iter().zip(&about).enumerate() {
+            if let Some(answer) = refused.remove(&c.sha256) {
+                filings.push(Some(Ok(answer)));
+                continue;
+            }
+            match sent.get(&(about.clone(), (*from).to_owned())) {
+                Some((Some(document_id), recipient_name)) => {
+                    filings.push(None);
+                    let key = (
+                        *document_id,
+                        (*from).to_owned(),
+                        c.status.code.as_str().to_owned(),
+                        time::timestamp(c.status.timestamp.with_timezone(&Utc)),
+                    );
+                    to_file.push((i, key, recipient_name.as_str()));
+                }
+                Some((None, _)) => filings.push(Some(Err(format!(
+                    "the status is about {about}, which is not a document"
+                )))),
+                None => filings.push(Some(Err(format!(
+                    "the status is about document {about}, which this system did not send to agency {from}"
+                )))),
+            }
+        }
         let mut written: HashMap<Key, i64> = HashMap::new();
-        for (chunk, keys) in statuses.chunks(CHUNK).zip(keys.chunks(CHUNK)) {
+        for chunk in to_file.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO exchange_statuses (outgoing_document_id, recipient_code, recipient_name, code, description,
                     staff, at, received_at)
@@ -525,9 +704,10 @@ fn file_statuses<'a>(
                  RETURNING id, outgoing_document_id, recipient_code, code, at",
                 placeholders(chunk.len(), 8)
             );
-            let sql = positional(tx.backend(), &sql);
+            let sql = positional(backend, &sql);
             let mut query = sqlx::query(&sql);
-            for ((status, sent), (document_id, from, code, at)) in chunk.iter().zip(keys) {
+            for (i, (document_id, from, code, at), recipient_name) in chunk {
+                let status = &statuses[*i].status;
                 let staff = [
                     status.staff.staff.as_deref(),
                     status.staff.department.as_deref(),
@@ -539,7 +719,7 @@ fn file_statuses<'a>(
                 query = query
                     .bind(*document_id)
                     .bind(from)
-                    .bind(&sent.recipient_name)
+                    .bind(*recipient_name)
                     .bind(code)
                     .bind(&status.description)
                     .bind((!staff.is_empty()).then_some(staff))
@@ -551,8 +731,9 @@ fn file_statuses<'a>(
                 written.insert(key, r.try_get(0)?);
             }
         }
-        let (mut audits, mut receipts) = (Vec::new(), Vec::new());
-        for ((status, _), key) in statuses.iter().zip(keys) {
+        let mut audits = Vec::new();
+        for (i, key, _) in to_file {
+            let status = &statuses[i].status;
             // Taken out once: the same status twice in one batch arrived once.
             let id = match written.remove(&key) {
                 Some(id) => {
@@ -577,13 +758,16 @@ fn file_statuses<'a>(
                 .await?
                 .try_get(0)?,
             };
-            receipts.push(Receipt::Status {
+            filings[i] = Some(Ok(Receipt::Status {
                 status_id: id,
                 code: key.2,
-            });
+            }));
         }
         tx.audit_many(&Actor::system("edxml"), &audits).await?;
-        Ok(receipts)
+        filings
+            .into_iter()
+            .map(|f| f.ok_or(ServiceError::Conflict("status not filed")))
+            .collect()
     })
 }
 

@@ -1267,3 +1267,51 @@ async fn a_recall_of_a_document_never_received_is_refused_with_16() {
         assert_eq!(statuses_queued(db).await.len(), 1);
     }
 }
+
+#[tokio::test]
+async fn refusals_found_with_the_filing_answer_replays_the_same() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        // A status from SYT about a document SKHCN never sent it: checked with the
+        // filing of the statuses that arrive together, and refused.
+        let status = lienthong_edxml::StatusPackage {
+            from: Organization::new(code(SYT), "Sở Y tế"),
+            response_for: lienthong_edxml::ResponseFor {
+                organ_id: code(SKHCN),
+                code: "77/SKHCN-VP".into(),
+                promulgation_date: time::today(),
+                document_id: None,
+            },
+            staff: lienthong_edxml::StaffInfo::default(),
+            code: lienthong_edxml::StatusCode::Assigned,
+            description: None,
+            timestamp: Utc::now().fixed_offset(),
+        };
+        let s = e.keys.signer(&code(SYT)).unwrap();
+        let xml = lienthong_edxml::sign(&status.to_xml().unwrap(), &s.key, &s.cert).unwrap();
+        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let Receipt::Quarantined { reason, .. } = &first else {
+            panic!("{}: {first:?}", t.name)
+        };
+        assert_eq!(
+            reason,
+            &format!("the status is about document {SKHCN},{},77/SKHCN-VP, which this system did not send to agency {SYT}",
+                time::today().format("%Y/%m/%d")),
+            "{}",
+            t.name
+        );
+        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), first);
+
+        // A document to none of our agencies, received twice: one entry, one answer.
+        let elsewhere = signed(&e, SKHCN, &package(SKHCN, "000.00.11.H63", 78));
+        let first = receive(db, &e.blobs, &e.keys, &elsewhere).await.unwrap();
+        assert!(matches!(first, Receipt::Quarantined { .. }), "{first:?}");
+        assert_eq!(
+            receive(db, &e.blobs, &e.keys, &elsewhere).await.unwrap(),
+            first
+        );
+        let admin = principal(db, "admin").await;
+        assert_eq!(quarantine(db, &admin, 100).await.unwrap().len(), 2);
+    }
+}
