@@ -14,4 +14,4 @@ mod write;
 pub use batch::BatchWrite;
 pub use blobs::{BlobError, BlobId, BlobStore};
 pub use db::{Backend, Db, StoreError};
-pub use write::{placeholders, positional, Actor, AuditEntry, WriteTx};
+pub use write::{parameter_list, placeholders, positional, Actor, AuditEntry, WriteTx};

@@ -38,6 +38,14 @@ pub fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// The parameters of an `IN (…)` list: `count` of them from `$first`, `$1, $2, $3`.
+pub fn parameter_list(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `sql` as the backend runs multi-row statements fastest. SQLite looks a
 /// numbered parameter (`$7`) up by name in a list, when preparing and again when
 /// binding, so a statement of n of them costs n²: for SQLite, parameters numbered
@@ -209,6 +217,9 @@ mod tests {
         assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(super::placeholders(1, 1), "($1)");
         assert_eq!(super::placeholders(0, 4), "");
+        assert_eq!(super::parameter_list(1, 3), "$1, $2, $3");
+        assert_eq!(super::parameter_list(4, 1), "$4");
+        assert_eq!(super::parameter_list(2, 0), "");
     }
 
     #[test]

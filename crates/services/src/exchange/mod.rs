@@ -104,10 +104,7 @@ pub(crate) async fn local_agencies(
     let today = time::date(time::today());
     // One parameter a code: chunks far below both databases' limits.
     for chunk in codes.chunks(100) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = lienthong_store::parameter_list(2, chunk.len());
         let sql = format!(
             "SELECT a.id, a.code,
                     (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $1

@@ -15,7 +15,7 @@ use chrono::Utc;
 use lienthong_domain::OrgCode;
 use lienthong_edxml::{DocumentId, Organization, StaffInfo, StatusCode, StatusPackage};
 use lienthong_store::{
-    placeholders, positional, time, AuditEntry, Backend, BlobStore, Db, WriteTx,
+    parameter_list, placeholders, positional, time, AuditEntry, Backend, BlobStore, Db, WriteTx,
 };
 use rand::Rng;
 use serde::Serialize;
@@ -410,10 +410,7 @@ async fn deliver_stream(
 async fn stored_packages(db: &Db, rows: &[Claimed]) -> Result<HashMap<i64, Vec<u8>>, sqlx::Error> {
     let sql = format!(
         "SELECT outbox_id, xml FROM exchange_outbox_packages WHERE outbox_id IN ({})",
-        (1..=rows.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        parameter_list(1, rows.len())
     );
     let sql = positional(db.backend(), &sql);
     let mut query = sqlx::query(&sql);
@@ -513,10 +510,7 @@ async fn for_each_chunk(
     ids: &[i64],
 ) -> Result<(), ServiceError> {
     for chunk in ids.chunks(500) {
-        let list = (0..chunk.len())
-            .map(|i| format!("${}", texts.len() + i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = parameter_list(texts.len() + 1, chunk.len());
         let sql = format!("{sql} ({list})");
         let sql = positional(tx.backend(), &sql);
         let mut query = sqlx::query(&sql);

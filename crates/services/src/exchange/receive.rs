@@ -14,7 +14,8 @@ use lienthong_edxml::{
 };
 use lienthong_pki::TrustStore;
 use lienthong_store::{
-    placeholders, positional, time, Actor, AuditEntry, Backend, BlobId, BlobStore, Db, WriteTx,
+    parameter_list, placeholders, positional, time, Actor, AuditEntry, Backend, BlobId, BlobStore,
+    Db, WriteTx,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -260,10 +261,7 @@ async fn refused_before(
     for chunk in sha256s.chunks(500) {
         let sql = format!(
             "SELECT sha256, id, reason FROM exchange_quarantine WHERE sha256 IN ({})",
-            (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            parameter_list(1, chunk.len())
         );
         let sql = positional(backend, &sql);
         let mut query = sqlx::query(&sql);
@@ -624,10 +622,7 @@ async fn sent_documents(
         let sql = format!(
             "SELECT edxml_document_id, recipient_code, document_id, recipient_name FROM exchange_outbox
              WHERE kind = 'document' AND edxml_document_id IN ({}) ORDER BY id",
-            (1..=ids.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            parameter_list(1, ids.len())
         );
         let sql = positional(tx.backend(), &sql);
         let mut query = sqlx::query(&sql);
