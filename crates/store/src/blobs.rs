@@ -4,7 +4,9 @@
 //! default; an S3-compatible bucket is the same trait with another constructor.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
+#[cfg(target_os = "linux")]
+use std::sync::{Condvar, Mutex};
 
 use bytes::Bytes;
 use object_store::local::LocalFileSystem;
@@ -75,6 +77,7 @@ impl BlobStore {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
             local: Some(Arc::new(Local {
                 root: dir.to_path_buf(),
+                #[cfg(target_os = "linux")]
                 group: SyncGroup::default(),
             })),
         })
@@ -132,6 +135,7 @@ impl BlobStore {
 /// A blob store's directory on a local disk.
 struct Local {
     root: PathBuf,
+    #[cfg(target_os = "linux")]
     group: SyncGroup,
 }
 
@@ -165,9 +169,6 @@ fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
         let written = (|| {
             let mut f = std::fs::File::create_new(&partial)?;
             std::io::Write::write_all(&mut f, bytes)?;
-            if !GROUP_SYNC {
-                f.sync_all()?;
-            }
             std::fs::rename(&partial, &file)
         })();
         if let Err(e) = written {
@@ -175,24 +176,20 @@ fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
             return Err(e.into());
         }
     }
-    if GROUP_SYNC {
-        local.group.after_write(root)?;
-    } else {
-        // The file, its directory (the new entry), and the parent of each directory
-        // made (its entry).
-        std::fs::File::open(&file)?.sync_all()?;
-        std::fs::File::open(dir)?.sync_all()?;
-        for d in &missing {
-            if let Some(parent) = d.parent() {
-                std::fs::File::open(parent)?.sync_all()?;
-            }
-        }
+    // On Linux, files written at about the same time share one `syncfs`.
+    #[cfg(target_os = "linux")]
+    local.group.after_write(root)?;
+    // Elsewhere: the file, its directory (the new entry), and the parent of each
+    // directory made (its entry).
+    #[cfg(not(target_os = "linux"))]
+    for d in [file.as_path(), dir]
+        .into_iter()
+        .chain(missing.iter().filter_map(|d| d.parent()))
+    {
+        std::fs::File::open(d)?.sync_all()?;
     }
     Ok(id)
 }
-
-/// On Linux, files written at about the same time share one `syncfs` (see [`SyncGroup`]).
-const GROUP_SYNC: bool = cfg!(target_os = "linux");
 
 /// Group sync: `syncfs` makes everything written to a filesystem durable in one call
 /// (file contents, inodes and directory entries alike), where each file would
@@ -200,12 +197,14 @@ const GROUP_SYNC: bool = cfg!(target_os = "linux");
 /// `syncfs` that started after its write; one of the writers waiting runs it, and
 /// all who were waiting for it are answered at once, as a database's group commit
 /// does. One group per blob store, whose root names the filesystem synced.
+#[cfg(target_os = "linux")]
 #[derive(Default)]
 struct SyncGroup {
     rounds: Mutex<Rounds>,
     done: Condvar,
 }
 
+#[cfg(target_os = "linux")]
 #[derive(Default)]
 struct Rounds {
     started: u64,
@@ -215,6 +214,7 @@ struct Rounds {
     failed: Option<(u64, std::io::ErrorKind, String)>,
 }
 
+#[cfg(target_os = "linux")]
 impl SyncGroup {
     /// Returns once a sync of the filesystem holding `root`, started after this
     /// call, has completed.
@@ -231,7 +231,8 @@ impl SyncGroup {
             rounds.started += 1;
             let round = rounds.started;
             drop(rounds);
-            let result = syncfs(root);
+            let result = std::fs::File::open(root)
+                .and_then(|dir| rustix::fs::syncfs(&dir).map_err(std::io::Error::from));
             rounds = self.rounds.lock().unwrap_or_else(|e| e.into_inner());
             rounds.running = false;
             rounds.finished = round;
@@ -248,17 +249,6 @@ impl SyncGroup {
             _ => Ok(()),
         }
     }
-}
-
-#[cfg(target_os = "linux")]
-fn syncfs(root: &Path) -> std::io::Result<()> {
-    let dir = std::fs::File::open(root)?;
-    rustix::fs::syncfs(&dir).map_err(std::io::Error::from)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn syncfs(_: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ mod requests;
 mod tests;
 mod timeline;
 
+use std::collections::HashMap;
+
 use lienthong_domain::OrgCode;
 use lienthong_store::{time, WriteTx};
 use sqlx::Row;
@@ -81,26 +83,15 @@ pub(crate) async fn local_agency(
     conn: &mut sqlx::AnyConnection,
     code: &str,
 ) -> Result<Option<LocalAgency>, ServiceError> {
-    let today = time::date(time::today());
-    let row = sqlx::query(
-        "SELECT a.id, a.code,
-                (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
-                 ORDER BY v.valid_from DESC LIMIT 1)
-         FROM agencies a WHERE a.code = $1 AND a.valid_from <= $2 AND (a.valid_to IS NULL OR a.valid_to > $2)",
-    )
-    .bind(code)
-    .bind(&today)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| to_local(&r)).transpose()
+    Ok(local_agencies(conn, &[code]).await?.remove(code))
 }
 
-/// [`local_agency`] for several codes at once: those in force today, by code.
+/// The agencies of this instance with those codes, in force today, by code.
 pub(crate) async fn local_agencies(
     conn: &mut sqlx::AnyConnection,
     codes: &[&str],
-) -> Result<std::collections::HashMap<String, LocalAgency>, ServiceError> {
-    let mut found = std::collections::HashMap::new();
+) -> Result<HashMap<String, LocalAgency>, ServiceError> {
+    let mut found = HashMap::new();
     let today = time::date(time::today());
     // One parameter a code: chunks far below both databases' limits.
     for chunk in codes.chunks(100) {

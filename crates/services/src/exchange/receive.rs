@@ -4,6 +4,7 @@
 //! timeline, anything else in quarantine with the exact reason.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -160,7 +161,7 @@ pub(crate) async fn receive_at(
         Inspected::Status { status, signer } => {
             let signer = signer?;
             let sha256 = BlobId::of(bytes).as_str().to_owned();
-            let status = std::sync::Arc::new(*status);
+            let status = Arc::new(*status);
             let reason = match signer {
                 Ok(()) => {
                     let checked = CheckedStatus {
@@ -210,7 +211,7 @@ async fn arrive(
         ServiceError::Conflict("package store unavailable")
     })?;
     let sha256 = stored.as_str().to_owned();
-    let package = std::sync::Arc::new(package);
+    let package = Arc::new(package);
     let arrival = CheckedArrival {
         sha256: sha256.clone(),
         package: package.clone(),
@@ -223,7 +224,7 @@ async fn arrive(
         Err(reason) => reason,
     };
     // (Its stored copy stays behind unreferenced, as after a crash before filing.)
-    let package = std::sync::Arc::unwrap_or_clone(package);
+    let package = Arc::unwrap_or_clone(package);
     let refusal = Refusal {
         reason,
         answer: StatusCode::Refused,
@@ -296,11 +297,7 @@ enum Inspected {
     Unreadable(EdxmlError),
 }
 
-fn inspect(
-    bytes: &[u8],
-    trust: Result<std::sync::Arc<TrustStore>, String>,
-    at: DateTime<Utc>,
-) -> Inspected {
+fn inspect(bytes: &[u8], trust: Result<Arc<TrustStore>, String>, at: DateTime<Utc>) -> Inspected {
     let limits = Limits {
         max_input_bytes: MAX_PACKAGE_BYTES,
         ..Limits::default()
@@ -410,7 +407,7 @@ pub(super) fn document_id_of(p: &Package) -> DocumentId {
 struct CheckedArrival {
     /// The hash of the package's bytes: its id in the blob store.
     sha256: String,
-    package: std::sync::Arc<Package>,
+    package: Arc<Package>,
 }
 
 /// What filing one package came to: the answer, or the reason to refuse it (for
@@ -572,7 +569,7 @@ fn file_arrivals<'a>(
 struct CheckedStatus {
     /// The hash of the package's bytes (which quarantine is keyed by).
     sha256: String,
-    status: std::sync::Arc<StatusPackage>,
+    status: Arc<StatusPackage>,
 }
 
 /// The DocumentId of the document a status is about.
@@ -611,22 +608,22 @@ async fn refuse_status(
 /// recipient's name, from the first package of each.
 async fn sent_documents(
     tx: &mut WriteTx,
-    about: &[(String, &str)],
+    document_ids: &[&str],
 ) -> Result<HashMap<(String, String), (Option<i64>, String)>, ServiceError> {
+    let mut ids = document_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
     let mut sent = HashMap::new();
     // One parameter a document: chunks far below both databases' limits.
-    for chunk in about.chunks(250) {
-        let mut ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
+    for chunk in ids.chunks(250) {
         let sql = format!(
             "SELECT edxml_document_id, recipient_code, document_id, recipient_name FROM exchange_outbox
              WHERE kind = 'document' AND edxml_document_id IN ({}) ORDER BY id",
-            parameter_list(1, ids.len())
+            parameter_list(1, chunk.len())
         );
         let sql = positional(tx.backend(), &sql);
         let mut query = sqlx::query(&sql);
-        for id in &ids {
+        for id in chunk {
             query = query.bind(*id);
         }
         for r in query.fetch_all(tx.conn()).await? {
@@ -661,7 +658,8 @@ fn file_statuses<'a>(
                 )
             })
             .collect();
-        let sent = sent_documents(tx, &about).await?;
+        let document_ids: Vec<&str> = about.iter().map(|(id, _)| id.as_str()).collect();
+        let sent = sent_documents(tx, &document_ids).await?;
         // Each status is answered now (refused) or filed below as `to_file[i]`.
         let mut filings: Vec<Option<Filing>> = Vec::with_capacity(statuses.len());
         type Key = (i64, String, String, String);
