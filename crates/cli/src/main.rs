@@ -169,6 +169,14 @@ enum PeerCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Remove the route for CODE (exactly as it was added); packages for its
+    /// agencies then wait in the outbox until a route is added again.
+    Remove {
+        #[command(flatten)]
+        storage: Storage,
+        #[arg(long)]
+        code: String,
+    },
     /// List the peer directory.
     List(Storage),
 }
@@ -293,6 +301,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("adding the peer {url}"))?;
             println!("agencies matching {code} are reached at {url}");
+        }
+        Command::Peer(PeerCommand::Remove { storage, code }) => {
+            let code = OrgCode::parse(&code).map_err(|e| anyhow::anyhow!("{code}: {e}"))?;
+            let db = storage.open().await?;
+            if !exchange::remove_peer(&db, &Actor::system("cli"), &code)
+                .await
+                .with_context(|| format!("removing the peer for {code}"))?
+            {
+                bail!("no peer is listed for {code} (see `lienthong peer list`)");
+            }
+            println!("the route for {code} is removed");
         }
         Command::Peer(PeerCommand::List(storage)) => {
             let db = storage.open().await?;

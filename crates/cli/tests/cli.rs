@@ -222,6 +222,44 @@ fn user_add_list_and_reset_password() {
     assert!(n >= 4, "{}", text(&rebuilt));
 }
 
+#[test]
+fn peer_add_list_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    assert!(lienthong(&["demo", "--data", data]).status.success());
+    let add = lienthong(&[
+        "peer",
+        "add",
+        "--data",
+        data,
+        "--code",
+        "000.00.00.H12",
+        "--url",
+        "https://lienthong.camau.gov.vn",
+    ]);
+    assert!(add.status.success(), "{}", text(&add));
+    let list = text(&lienthong(&["peer", "list", "--data", data]));
+    assert!(
+        list.contains("000.00.00.H12  https://lienthong.camau.gov.vn"),
+        "{list}"
+    );
+
+    let remove = lienthong(&["peer", "remove", "--data", data, "--code", "000.00.00.H12"]);
+    assert!(remove.status.success(), "{}", text(&remove));
+    let list = text(&lienthong(&["peer", "list", "--data", data]));
+    assert!(!list.contains("000.00.00.H12"), "{list}");
+    // A typo is not silently accepted: nothing was listed under that code.
+    let again = lienthong(&["peer", "remove", "--data", data, "--code", "000.00.00.H12"]);
+    assert!(!again.status.success());
+    assert!(
+        text(&again).contains("no peer is listed for 000.00.00.H12"),
+        "{}",
+        text(&again)
+    );
+    let bad = lienthong(&["peer", "remove", "--data", data, "--code", "H12"]);
+    assert!(!bad.status.success());
+}
+
 #[tokio::test]
 async fn backup_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();

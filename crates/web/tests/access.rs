@@ -110,6 +110,7 @@ const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/admin/calendar/days/remove", Access::ProvinceAdmin),
     ("GET", "/admin/peers", Access::ProvinceAdmin),
     ("POST", "/admin/peers", Access::ProvinceAdmin),
+    ("POST", "/admin/peers/remove", Access::ProvinceAdmin),
     ("GET", "/admin/audit/verify", Access::ProvinceAdmin),
     // Authenticated by the package's signature, not by a session.
     ("POST", "/edxml/v1/packages", Access::Public),

@@ -544,6 +544,25 @@ async fn the_province_administrator_keeps_the_peer_directory() {
             .unwrap();
         assert!(page.contains("data-pattern=\"000.00.00.H12\""), "{page}");
         assert!(page.contains("https://lienthong.camau.gov.vn"));
+        let res = c
+            .post(format!("{}/admin/peers/remove", s.base))
+            .form(&[("_csrf", csrf.as_str()), ("code_pattern", "000.00.00.H12")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303);
+        assert!(lienthong_services::exchange::peers(&s.db().await)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.code_pattern != "000.00.00.H12"));
+        let res = c
+            .post(format!("{}/admin/peers/remove", s.base))
+            .form(&[("_csrf", csrf.as_str()), ("code_pattern", "H12")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "a code pattern has four groups");
         let clerk = sign_in(s, "vanthu.skhcn").await;
         assert_eq!(
             clerk

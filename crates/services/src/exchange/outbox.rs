@@ -818,6 +818,36 @@ pub async fn add_peer(
     Ok(id)
 }
 
+/// Removes the peer serving `pattern` (audited); returns whether there was one. What
+/// waits for its agencies stays in the outbox and is retried, as with no route yet,
+/// until a route is added again.
+pub async fn remove_peer(
+    db: &Db,
+    actor: &lienthong_store::Actor,
+    pattern: &OrgCode,
+) -> Result<bool, ServiceError> {
+    let mut tx = db.write().await?;
+    let removed =
+        sqlx::query("DELETE FROM exchange_peers WHERE code_pattern = $1 RETURNING id, base_url")
+            .bind(pattern.as_str())
+            .fetch_optional(tx.conn())
+            .await?;
+    let Some(removed) = removed else {
+        return Ok(false);
+    };
+    let (id, url): (i64, String) = (removed.try_get(0)?, removed.try_get(1)?);
+    tx.audit(
+        actor,
+        "exchange.peer_removed",
+        "exchange_peer",
+        id,
+        json!({"code_pattern": pattern.as_str(), "base_url": url}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The base URL of the most specific peer serving `code`.
 pub(crate) async fn route(db: &Db, code: &str) -> Result<Option<String>, ServiceError> {
     Ok(route_in(&peers(db).await?, code))

@@ -860,6 +860,54 @@ fn backoff_doubles_up_to_ten_minutes_with_jitter() {
 }
 
 #[tokio::test]
+async fn a_removed_peer_leaves_its_packages_waiting_for_a_route() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let admin = Actor::system("test");
+        let (url, seen) = peer("200 OK").await;
+        add_peer(db, &admin, &code("000.00.00.H63"), &url, "Tỉnh H63")
+            .await
+            .unwrap();
+        assert!(
+            remove_peer(db, &admin, &code("000.00.00.H63"))
+                .await
+                .unwrap(),
+            "{}",
+            t.name
+        );
+        assert!(!remove_peer(db, &admin, &code("000.00.00.H63"))
+            .await
+            .unwrap());
+        assert!(peers(db).await.unwrap().is_empty());
+        let removals: i64 =
+            sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.peer_removed'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .get(0);
+        assert_eq!(removals, 1, "only the removal that happened is audited");
+
+        let row = queue_to_peer(db, "000.00.11.H63", "<waits/>").await;
+        assert_eq!(
+            deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+                .await
+                .unwrap(),
+            0
+        );
+        let (state, error): (String, Option<String>) =
+            sqlx::query_as("SELECT state, last_error FROM exchange_outbox WHERE id = $1")
+                .bind(row)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(state, "pending", "{}", t.name);
+        assert!(error.is_some_and(|e| e.contains("no route")));
+        assert!(seen.lock().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn concurrent_workers_deliver_each_row_once_and_in_order() {
     let e = env();
     for t in demo_databases().await {

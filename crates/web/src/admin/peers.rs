@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use lienthong_domain::OrgCode;
 use lienthong_services::exchange::{self, Peer};
@@ -18,7 +18,9 @@ use crate::http::{render, Chrome, CsrfForm, PageError, SignedIn};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/peers", get(peers_page).post(add_peer))
+    Router::new()
+        .route("/admin/peers", get(peers_page).post(add_peer))
+        .route("/admin/peers/remove", post(remove_peer))
 }
 
 #[derive(Template)]
@@ -86,4 +88,25 @@ async fn add_peer(
         Err(ServiceError::Invalid { code, .. }) => view(&state, &user, Some(code), f).await,
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RemoveForm {
+    code_pattern: String,
+}
+
+/// Removes the route of a code pattern (a button on each row of the directory).
+async fn remove_peer(
+    State(state): State<AppState>,
+    user: SignedIn,
+    CsrfForm(f): CsrfForm<RemoveForm>,
+) -> Result<Response, PageError> {
+    require_province_admin(&state, &user.principal).await?;
+    let Ok(pattern) = OrgCode::parse(f.code_pattern.trim()) else {
+        return view(&state, &user, Some("error.org_code"), PeerForm::default()).await;
+    };
+    // Already gone (removed in another tab, say): the directory shows it is.
+    exchange::remove_peer(&state.db, &user.principal.actor(), &pattern).await?;
+    Ok(Redirect::to("/admin/peers").into_response())
 }
