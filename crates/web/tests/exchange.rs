@@ -319,6 +319,14 @@ async fn the_sender_sees_delivery_and_statuses_on_the_document_page() {
             "no status 13 came back"
         );
         assert!(page.contains(r#"data-event="exchange_request_sent""#));
+        // SYT, the only agency it went to, gave it back: it is recalled, and its
+        // timeline stays on the page.
+        assert!(
+            page.contains(r#"data-event="exchange_recall_done""#),
+            "{}",
+            s.backend
+        );
+        assert!(page.contains(r#"data-testid="deliveries""#));
     }
 }
 

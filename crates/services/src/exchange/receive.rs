@@ -725,11 +725,15 @@ fn file_statuses<'a>(
             }
         }
         let mut audits = Vec::new();
+        let mut recall_answers = Vec::new();
         for (i, key, _) in to_file {
             let status = &statuses[i].status;
             // Taken out once: the same status twice in one batch arrived once.
             let id = match written.remove(&key) {
                 Some(id) => {
+                    if matches!(status.code, StatusCode::TakenBack | StatusCode::AgreesToUpdate) {
+                        recall_answers.push(key.0);
+                    }
                     audits.push(AuditEntry {
                         action: "exchange.status",
                         record_type: "document",
@@ -757,6 +761,7 @@ fn file_statuses<'a>(
             }));
         }
         tx.audit_many(&Actor::system("edxml"), &audits).await?;
+        super::requests::recalls_answered(tx, &recall_answers).await?;
         filings
             .into_iter()
             .map(|f| f.ok_or(ServiceError::Conflict("status not filed")))

@@ -12,7 +12,9 @@
 //!
 //! Sending: [`recall`] queues, for each agency an issued document was sent to, a
 //! package with the same header and DocumentId and the Bussiness block; like status
-//! rows, it is signed by the delivery worker before its first attempt.
+//! rows, it is signed by the delivery worker before its first attempt. Once every
+//! agency a recall went to has answered 13 or 15, the outgoing document is recalled
+//! ([`recalls_answered`]).
 
 use lienthong_domain::access;
 use lienthong_domain::document::Subject;
@@ -801,4 +803,78 @@ pub async fn recall(
     .await?;
     tx.commit().await?;
     Ok(to.len())
+}
+
+/// Marks recalled (đã thu hồi) the outgoing documents among `documents`, which have
+/// just had a status 13 or 15, whose latest request was a recall that every agency
+/// it went to has since answered with 13 (taken back) or 15 (agreed). An update or
+/// replace agreed to leaves its document issued; so does a recall that any agency
+/// refused (16) or has not answered yet.
+pub(super) async fn recalls_answered(
+    tx: &mut WriteTx,
+    documents: &[i64],
+) -> Result<(), ServiceError> {
+    let mut documents = documents.to_vec();
+    documents.sort_unstable();
+    documents.dedup();
+    for document in documents {
+        let Some(sent) = sqlx::query(
+            "SELECT at, detail FROM document_events
+             WHERE document_id = $1 AND kind = 'exchange_request_sent' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(document)
+        .fetch_optional(tx.conn())
+        .await?
+        else {
+            continue;
+        };
+        let (sent_at, detail): (String, String) = (sent.try_get(0)?, sent.try_get(1)?);
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        if detail["kind"] != RequestKind::Recall.as_str() {
+            continue;
+        }
+        let recipients: Vec<&str> = detail["recipients"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|c| c.as_str()).collect())
+            .unwrap_or_default();
+        let answered: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT recipient_code FROM exchange_statuses
+             WHERE outgoing_document_id = $1 AND code IN ('13', '15') AND received_at >= $2",
+        )
+        .bind(document)
+        .bind(&sent_at)
+        .fetch_all(tx.conn())
+        .await?;
+        if recipients.is_empty() || !recipients.iter().all(|r| answered.iter().any(|a| a == r)) {
+            continue;
+        }
+        let now = time::now();
+        let recalled = sqlx::query(
+            "UPDATE documents SET status = 'recalled', updated_at = $1
+             WHERE id = $2 AND direction = 'outgoing' AND status = 'issued'",
+        )
+        .bind(&now)
+        .bind(document)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+        if recalled == 0 {
+            continue;
+        }
+        let detail = json!({"recipients": recipients});
+        let actor = Actor::system("edxml");
+        sqlx::query(
+            "INSERT INTO document_events (document_id, at, actor_id, actor, kind, detail)
+             VALUES ($1, $2, NULL, $3, 'exchange_recall_done', $4)",
+        )
+        .bind(document)
+        .bind(&now)
+        .bind("edXML")
+        .bind(detail.to_string())
+        .execute(tx.conn())
+        .await?;
+        tx.audit(&actor, "exchange.recall_done", "document", document, detail)
+            .await?;
+    }
+    Ok(())
 }

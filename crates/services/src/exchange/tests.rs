@@ -65,6 +65,18 @@ fn env() -> Env {
     }
 }
 
+/// Issues `agency` a signing certificate from the tests' CA, and makes what waited
+/// for one due again.
+async fn with_a_key(db: &Db, e: &Env, agency: &str, name: &str) {
+    let (_, issued) = KeyStore::ensure_demo(e.keys.dir(), &[(code(agency), name.into())]).unwrap();
+    assert_eq!(issued, 1);
+    sqlx::query("UPDATE exchange_outbox SET next_attempt_at = $1 WHERE state = 'pending'")
+        .bind(time::now())
+        .execute(db.pool())
+        .await
+        .unwrap();
+}
+
 async fn agency_id(db: &Db, c: &str) -> i64 {
     crate::org::id_by_code(db, &code(c)).await.unwrap().unwrap()
 }
@@ -1013,8 +1025,9 @@ fn codes(v: &[(String, Option<String>)]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_recall_before_registration_takes_the_arrival_back_with_13() {
-    let e = env();
     for t in demo_databases().await {
+        // Its own keys: STC is given one along the way.
+        let e = env();
         let db = &t.db;
         let id = issued(db, &e).await;
         drain(db, &e).await;
@@ -1073,6 +1086,28 @@ async fn a_recall_before_registration_takes_the_arrival_back_with_13() {
         assert_eq!(codes(&codes_from(db, id, SYT).await), ["01", "13"]);
         let doc = documents::get(db, &sender, id).await.unwrap();
         assert!(doc.events.iter().any(|e| e.kind == "exchange_request_sent"));
+        // STC (without a key in these tests) has not answered yet: still issued.
+        assert_eq!(doc.status, "issued", "{}", t.name);
+        // Once it has one, its 01 and 13 go out: every agency gave it back, and the
+        // sender's document is recalled, once.
+        with_a_key(db, &e, STC, "Sở Tài chính").await;
+        drain(db, &e).await;
+        assert_eq!(codes(&codes_from(db, id, STC).await), ["01", "13"]);
+        let doc = documents::get(db, &sender, id).await.unwrap();
+        assert_eq!(doc.status, "recalled", "{}", t.name);
+        let done: Vec<_> = doc
+            .events
+            .iter()
+            .filter(|e| e.kind == "exchange_recall_done")
+            .collect();
+        assert_eq!(done.len(), 1);
+        assert!(matches!(
+            recall(db, &e.blobs, &sender, id, RequestKind::Recall, "Lần nữa").await,
+            Err(ServiceError::Invalid {
+                field: "status",
+                ..
+            })
+        ));
         // Nothing to register any more.
         let inbox: i64 = sqlx::query(
             "SELECT id FROM exchange_inbox WHERE state = 'recalled' ORDER BY id LIMIT 1",
@@ -1149,8 +1184,9 @@ async fn an_update_before_registration_replaces_the_arrival_with_15() {
 
 #[tokio::test]
 async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
-    let e = env();
     for t in demo_databases().await {
+        // Its own keys: STC is given one along the way.
+        let e = env();
         let db = &t.db;
         let id = issued(db, &e).await;
         drain(db, &e).await;
@@ -1196,6 +1232,13 @@ async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
         drain(db, &e).await;
         let back = codes_from(db, id, SYT).await;
         assert_eq!(codes(&back), ["01", "03", "16"]);
+        // SYT refused: the document stays issued.
+        assert_eq!(
+            documents::get(db, &sender, id).await.unwrap().status,
+            "issued",
+            "{}",
+            t.name
+        );
         assert_eq!(
             back[2].1.as_deref(),
             Some("Văn bản đã được phân công xử lý")
@@ -1221,6 +1264,12 @@ async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
         let incoming = documents::get(db, &clerk, r.id).await.unwrap();
         assert_eq!(incoming.attachments.len(), 2);
         assert!(incoming.events.iter().any(|e| e.kind == "exchange_updated"));
+        drain(db, &e).await;
+        assert_eq!(
+            documents::get(db, &sender, id).await.unwrap().status,
+            "issued",
+            "an update agreed to (15) is no recall"
+        );
 
         // A recall, agreed: 15, the incoming document is marked recalled, and the
         // task it was being handled under is withdrawn.
@@ -1275,6 +1324,21 @@ async fn after_registration_the_clerk_agrees_or_refuses_with_15_or_16() {
             ["01", "03", "16", "15", "04", "15"]
         );
         assert!(requests(db, &clerk).await.unwrap().is_empty());
+        // SYT agreed, but STC (without a key) has not answered.
+        assert_eq!(
+            documents::get(db, &sender, id).await.unwrap().status,
+            "issued"
+        );
+        // It took the document back before registering it, and answers each recall
+        // so: once its answers go out, the document is recalled.
+        with_a_key(db, &e, STC, "Sở Tài chính").await;
+        drain(db, &e).await;
+        let outgoing = documents::get(db, &sender, id).await.unwrap();
+        assert_eq!(outgoing.status, "recalled", "{}", t.name);
+        assert!(outgoing
+            .events
+            .iter()
+            .any(|e| e.kind == "exchange_recall_done"));
     }
 }
 

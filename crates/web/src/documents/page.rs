@@ -199,7 +199,8 @@ pub async fn document_view(
 
     let handlers = outgoing::handlers(&state.db, id).await?;
     let status = d.status.as_str();
-    let deliveries: Vec<DeliveryView> = if incoming || status != "issued" {
+    // A recalled document keeps the timeline that shows how it was given back.
+    let deliveries: Vec<DeliveryView> = if incoming || !matches!(status, "issued" | "recalled") {
         Vec::new()
     } else {
         exchange::deliveries(&state.db, who, id)
