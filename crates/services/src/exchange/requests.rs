@@ -869,7 +869,7 @@ pub(super) async fn recalls_answered(
         )
         .bind(document)
         .bind(&now)
-        .bind("edXML")
+        .bind(&actor.name)
         .bind(detail.to_string())
         .execute(tx.conn())
         .await?;
