@@ -441,5 +441,17 @@ async fn the_clerk_agrees_to_or_refuses_a_recall_of_a_registered_document() {
             .unwrap();
         assert!(page.contains(r#"data-status="recalled""#));
         assert!(page.contains(r#"data-event="exchange_recalled""#));
+        // The register finds it among the recalled, and only there.
+        let syt = agency_id(s, SYT).await;
+        let register = |status: &'static str| {
+            let c = c.clone();
+            let url = format!("{}/documents/incoming?agency={syt}&status={status}", s.base);
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        let link = format!(r#"href="/documents/{doc}""#);
+        let recalled = register("recalled").await;
+        assert!(recalled.contains(r#"<option value="recalled" selected>"#));
+        assert!(recalled.contains(&link), "{recalled}");
+        assert!(!register("registered").await.contains(&link));
     }
 }

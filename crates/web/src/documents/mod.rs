@@ -223,9 +223,16 @@ async fn register_page(
         issuer: q.issuer.clone().unwrap_or_default(),
         types: type_choices(q.doc_type.as_deref().unwrap_or("")),
         statuses: choices(
-            ["registered", "submitted", "assigned", "in_progress", "done"]
-                .iter()
-                .map(|s| (*s, format!("status.{s}"))),
+            [
+                "registered",
+                "submitted",
+                "assigned",
+                "in_progress",
+                "done",
+                "recalled",
+            ]
+            .iter()
+            .map(|s| (*s, format!("status.{s}"))),
             q.status.as_deref().unwrap_or(""),
         ),
         prev: (page > 0).then(|| q.page_link(agency, page - 1)),
