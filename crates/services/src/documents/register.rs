@@ -528,7 +528,7 @@ async fn add_events(
     Ok(())
 }
 
-/// Appends a step to a document's timeline.
+/// Appends a step to a document's timeline, taken by `who`.
 pub(crate) async fn add_event(
     tx: &mut WriteTx,
     document_id: i64,
@@ -536,11 +536,33 @@ pub(crate) async fn add_event(
     kind: &str,
     detail: &serde_json::Value,
 ) -> Result<(), ServiceError> {
+    let person = &who.person;
+    add_event_by(
+        tx,
+        document_id,
+        Some(person.id),
+        &person.full_name,
+        kind,
+        detail,
+    )
+    .await
+}
+
+/// [`add_event`] for any actor: a person (by id, with the name shown), or the system
+/// itself (no id).
+pub(crate) async fn add_event_by(
+    tx: &mut WriteTx,
+    document_id: i64,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Result<(), ServiceError> {
     sqlx::query("INSERT INTO document_events (document_id, at, actor_id, actor, kind, detail) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(document_id)
         .bind(time::now())
-        .bind(who.person.id)
-        .bind(&who.person.full_name)
+        .bind(actor_id)
+        .bind(actor_name)
         .bind(kind)
         .bind(detail.to_string())
         .execute(tx.conn())

@@ -34,7 +34,7 @@ use super::receive::{document_id_of, Receipt, Refusal};
 use super::{agency_by_id, LocalAgency};
 use crate::auth::Principal;
 use crate::documents::attachments;
-use crate::documents::register::add_event;
+use crate::documents::register::{add_event, add_event_by};
 use crate::documents::Upload;
 use crate::ServiceError;
 
@@ -863,15 +863,14 @@ pub(super) async fn recalls_answered(
         }
         let detail = json!({"recipients": recipients});
         let actor = Actor::system("edxml");
-        sqlx::query(
-            "INSERT INTO document_events (document_id, at, actor_id, actor, kind, detail)
-             VALUES ($1, $2, NULL, $3, 'exchange_recall_done', $4)",
+        add_event_by(
+            tx,
+            document,
+            None,
+            &actor.name,
+            "exchange_recall_done",
+            &detail,
         )
-        .bind(document)
-        .bind(&now)
-        .bind(&actor.name)
-        .bind(detail.to_string())
-        .execute(tx.conn())
         .await?;
         tx.audit(&actor, "exchange.recall_done", "document", document, detail)
             .await?;
