@@ -115,6 +115,70 @@ pub(crate) async fn local_agencies(
     Ok(found)
 }
 
+/// Of those codes, the agencies of this instance that have ended (merged or split
+/// away in a reorganisation), each with the reason a package to it is refused: when
+/// it ended and who took over its work, named as they are today, so that the sender
+/// knows where to send instead. Other systems go on addressing a merged agency for
+/// a while; "not served here" would leave them guessing.
+pub(crate) async fn ended_agencies(
+    conn: &mut sqlx::AnyConnection,
+    codes: &[&str],
+) -> Result<HashMap<String, String>, ServiceError> {
+    let today = time::date(time::today());
+    let mut ended: Vec<(i64, String, String, String)> = Vec::new();
+    for chunk in codes.chunks(100) {
+        let list = lienthong_store::parameter_list(2, chunk.len());
+        // Named as it was on its last day.
+        let sql = format!(
+            "SELECT a.id, a.code, a.valid_to,
+                    (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from < a.valid_to
+                     ORDER BY v.valid_from DESC LIMIT 1)
+             FROM agencies a WHERE a.code IN ({list}) AND a.valid_to <= $1"
+        );
+        let mut query = sqlx::query(&sql).bind(&today);
+        for code in chunk {
+            query = query.bind(*code);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            ended.push((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+            ));
+        }
+    }
+    let mut found = HashMap::new();
+    for (id, code, valid_to, name) in ended {
+        let successors = sqlx::query(
+            "SELECT a.code,
+                    (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
+                     ORDER BY v.valid_from DESC LIMIT 1)
+             FROM agency_successors s JOIN agencies a ON a.id = s.successor_id
+             WHERE s.agency_id = $1 ORDER BY s.position",
+        )
+        .bind(id)
+        .bind(&today)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(format!(
+                "{} ({})",
+                r.try_get::<String, _>(0)?,
+                r.try_get::<Option<String>, _>(1)?.unwrap_or_default()
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let mut reason = format!("agency {code} ({name}) ended on {valid_to}");
+        if !successors.is_empty() {
+            reason.push_str(&format!("; its work passed to {}", successors.join(", ")));
+        }
+        found.insert(code, reason);
+    }
+    Ok(found)
+}
+
 /// The agency of this instance with that id (whatever its dates).
 pub(crate) async fn agency_by_id(
     conn: &mut sqlx::AnyConnection,

@@ -24,7 +24,7 @@ use sqlx::Row;
 
 use super::package::{response_for, vietnam};
 use super::receive::{receive, Receipt};
-use super::{agency_by_id, local_agency, KeyStore, LocalAgency};
+use super::{agency_by_id, ended_agencies, local_agency, KeyStore, LocalAgency};
 use crate::auth::Principal;
 use crate::ServiceError;
 
@@ -567,20 +567,31 @@ async fn deliver(
         let r = post(http, &base, xml).await;
         return r;
     }
-    let local = match db.pool().acquire().await {
-        Ok(mut conn) => local_agency(&mut conn, &row.recipient_code).await,
+    let mut conn = match db.pool().acquire().await {
+        Ok(conn) => conn,
         Err(e) => return Outcome::Retry(format!("database: {e}")),
     };
-    match local {
-        Ok(Some(_)) => match receive(db, blobs, keys, &xml).await {
-            Ok(Receipt::Quarantined { reason, .. }) => Outcome::Dead(reason),
-            Ok(_) => Outcome::Delivered,
+    match local_agency(&mut conn, &row.recipient_code).await {
+        Ok(Some(_)) => {
+            drop(conn);
+            match receive(db, blobs, keys, &xml).await {
+                Ok(Receipt::Quarantined { reason, .. }) => Outcome::Dead(reason),
+                Ok(_) => Outcome::Delivered,
+                Err(e) => Outcome::Retry(e.to_string()),
+            }
+        }
+        // An agency of ours that has ended will never take it: retrying would only
+        // hide that the clerk must send it to the successor.
+        Ok(None) => match ended_agencies(&mut conn, &[&row.recipient_code]).await {
+            Ok(mut ended) => match ended.remove(&row.recipient_code) {
+                Some(reason) => Outcome::Dead(reason),
+                None => Outcome::Retry(format!(
+                    "no route to agency {}: it is not on this system and no peer in the directory serves it",
+                    row.recipient_code
+                )),
+            },
             Err(e) => Outcome::Retry(e.to_string()),
         },
-        Ok(None) => Outcome::Retry(format!(
-            "no route to agency {}: it is not on this system and no peer in the directory serves it",
-            row.recipient_code
-        )),
         Err(e) => Outcome::Retry(e.to_string()),
     }
 }

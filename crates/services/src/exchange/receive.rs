@@ -24,7 +24,7 @@ use sqlx::Row;
 
 use super::outbox::{queue_status, queue_statuses, route, NewStatus};
 use super::package::bind_particulars;
-use super::{local_agencies, local_agency, province_agency, KeyStore, LocalAgency};
+use super::{ended_agencies, local_agencies, local_agency, province_agency, KeyStore, LocalAgency};
 use crate::ServiceError;
 
 /// The largest package accepted, attachments included.
@@ -437,6 +437,12 @@ fn file_arrivals<'a>(
         codes.sort_unstable();
         codes.dedup();
         let ours = local_agencies(tx.conn(), &codes).await?;
+        let not_ours: Vec<&str> = codes
+            .iter()
+            .copied()
+            .filter(|c| !ours.contains_key(*c))
+            .collect();
+        let ended = ended_agencies(tx.conn(), &not_ours).await?;
         let mut filings: Vec<Option<Filing>> = Vec::with_capacity(arrivals.len());
         let mut recipients: Vec<Vec<&LocalAgency>> = Vec::with_capacity(arrivals.len());
         for a in arrivals {
@@ -463,10 +469,18 @@ fn file_arrivals<'a>(
                     .iter()
                     .map(|t| t.organ_id.as_str())
                     .collect();
-                Some(Err(format!(
-                    "none of the receiving agencies ({}) is served by this system",
-                    to.join(", ")
-                )))
+                let ended: Vec<&str> = to
+                    .iter()
+                    .filter_map(|c| ended.get(*c).map(String::as_str))
+                    .collect();
+                Some(Err(if ended.is_empty() {
+                    format!(
+                        "none of the receiving agencies ({}) is served by this system",
+                        to.join(", ")
+                    )
+                } else {
+                    ended.join("; ")
+                }))
             } else {
                 None
             });

@@ -920,6 +920,57 @@ async fn a_removed_peer_leaves_its_packages_waiting_for_a_route() {
 }
 
 #[tokio::test]
+async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
+    // The demo's Sở TT&TT merged into the Sở KH&CN on 1 March 2025.
+    const STTTT: &str = "000.00.10.H62";
+    let ended = format!(
+        "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
+         its work passed to {SKHCN} (Sở Khoa học và Công nghệ)"
+    );
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        // From another system that still has the old code: refused with the reason,
+        // and the sender told so with a 02.
+        let xml = signed(&e, SYT, &package(SYT, STTTT, 91));
+        assert_eq!(quarantined(db, &e, &xml).await, ended, "{}", t.name);
+        assert_eq!(
+            statuses_queued(db).await,
+            vec![("02".to_owned(), SYT.to_owned())]
+        );
+        let row = sqlx::query(
+            "SELECT p.xml FROM exchange_outbox o JOIN exchange_outbox_packages p ON p.outbox_id = o.id
+             WHERE o.status_code = '02'",
+        )
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+        let status =
+            lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default())
+                .unwrap();
+        assert_eq!(status.description.as_deref(), Some(ended.as_str()));
+
+        // Queued here for it: given up at once with the same reason, not retried.
+        let row = queue_to_peer(db, STTTT, "<never-sent/>").await;
+        deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
+            .await
+            .unwrap();
+        let (state, error): (String, Option<String>) =
+            sqlx::query_as("SELECT state, last_error FROM exchange_outbox WHERE id = $1")
+                .bind(row)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            (state.as_str(), error.as_deref()),
+            ("dead", Some(ended.as_str())),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
 async fn concurrent_workers_deliver_each_row_once_and_in_order() {
     let e = env();
     for t in demo_databases().await {
