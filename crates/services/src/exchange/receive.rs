@@ -469,17 +469,17 @@ fn file_arrivals<'a>(
                     .iter()
                     .map(|t| t.organ_id.as_str())
                     .collect();
-                let ended: Vec<&str> = to
+                let reasons: Vec<&str> = to
                     .iter()
                     .filter_map(|c| ended.get(*c).map(String::as_str))
                     .collect();
-                Some(Err(if ended.is_empty() {
+                Some(Err(if reasons.is_empty() {
                     format!(
                         "none of the receiving agencies ({}) is served by this system",
                         to.join(", ")
                     )
                 } else {
-                    ended.join("; ")
+                    reasons.join("; ")
                 }))
             } else {
                 None

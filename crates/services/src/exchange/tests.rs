@@ -194,6 +194,28 @@ async fn statuses_queued(db: &Db) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The status package queued with `code` (the only one with it), as written.
+async fn queued_status(db: &Db, code: &str) -> lienthong_edxml::StatusPackage {
+    let row = sqlx::query(
+        "SELECT p.xml FROM exchange_outbox o JOIN exchange_outbox_packages p ON p.outbox_id = o.id
+         WHERE o.status_code = $1",
+    )
+    .bind(code)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default()).unwrap()
+}
+
+/// An outbox row's state and last error.
+async fn outbox_state(db: &Db, row: i64) -> (String, Option<String>) {
+    sqlx::query_as("SELECT state, last_error FROM exchange_outbox WHERE id = $1")
+        .bind(row)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
 async fn count(db: &Db, table: &str) -> i64 {
     sqlx::query(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(db.pool())
@@ -651,13 +673,7 @@ async fn refusing_an_arrival_sends_status_02_with_the_reason() {
             .await
             .unwrap();
         assert!(arrivals(db, &clerk).await.unwrap().is_empty(), "{}", t.name);
-        let row = sqlx::query("SELECT p.xml FROM exchange_outbox o JOIN exchange_outbox_packages p ON p.outbox_id = o.id WHERE o.status_code = '02'")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        let status =
-            lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default())
-                .unwrap();
+        let status = queued_status(db, "02").await;
         assert_eq!(status.description.as_deref(), Some("Gửi nhầm cơ quan"));
         assert_eq!(status.from.organ_id, code(SYT));
     }
@@ -907,12 +923,7 @@ async fn a_removed_peer_leaves_its_packages_waiting_for_a_route() {
                 .unwrap(),
             0
         );
-        let (state, error): (String, Option<String>) =
-            sqlx::query_as("SELECT state, last_error FROM exchange_outbox WHERE id = $1")
-                .bind(row)
-                .fetch_one(db.pool())
-                .await
-                .unwrap();
+        let (state, error) = outbox_state(db, row).await;
         assert_eq!(state, "pending", "{}", t.name);
         assert!(error.is_some_and(|e| e.contains("no route")));
         assert!(seen.lock().unwrap().is_empty());
@@ -938,16 +949,7 @@ async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
             statuses_queued(db).await,
             vec![("02".to_owned(), SYT.to_owned())]
         );
-        let row = sqlx::query(
-            "SELECT p.xml FROM exchange_outbox o JOIN exchange_outbox_packages p ON p.outbox_id = o.id
-             WHERE o.status_code = '02'",
-        )
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-        let status =
-            lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default())
-                .unwrap();
+        let status = queued_status(db, "02").await;
         assert_eq!(status.description.as_deref(), Some(ended.as_str()));
 
         // Queued here for it: given up at once with the same reason, not retried.
@@ -955,12 +957,7 @@ async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
         deliver_due(db, &e.blobs, &e.keys, &e.http, "n1")
             .await
             .unwrap();
-        let (state, error): (String, Option<String>) =
-            sqlx::query_as("SELECT state, last_error FROM exchange_outbox WHERE id = $1")
-                .bind(row)
-                .fetch_one(db.pool())
-                .await
-                .unwrap();
+        let (state, error) = outbox_state(db, row).await;
         assert_eq!(
             (state.as_str(), error.as_deref()),
             ("dead", Some(ended.as_str())),
@@ -1415,13 +1412,7 @@ async fn a_recall_of_a_document_never_received_is_refused_with_16() {
             "{}",
             t.name
         );
-        let row = sqlx::query("SELECT p.xml FROM exchange_outbox o JOIN exchange_outbox_packages p ON p.outbox_id = o.id WHERE o.status_code = '16'")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        let status =
-            lienthong_edxml::StatusPackage::parse(&row.get::<Vec<u8>, _>(0), &Limits::default())
-                .unwrap();
+        let status = queued_status(db, "16").await;
         assert_eq!(status.description.as_deref(), Some(reason.as_str()));
         assert_eq!(count(db, "exchange_inbox").await, 0);
         assert_eq!(count(db, "exchange_requests").await, 0);
