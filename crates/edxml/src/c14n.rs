@@ -129,20 +129,73 @@ pub(crate) fn canonicalize(
     out: &mut dyn Write,
 ) -> Result<(), EdxmlError> {
     let mut tok = Tokenizer::new(input, limits, false)?;
-    let mut frames: Vec<Frame> = Vec::new();
-    let mut root_seen = false;
-    // One buffer for every tag, so each is one write to the digest.
-    let mut buf = String::with_capacity(256);
-    let w = |out: &mut dyn Write, b: &[u8]| {
-        out.write_all(b)
-            .map_err(|e| EdxmlError::Write(e.to_string()))
-    };
-    let comments = method.with_comments();
+    let mut c14n = Canonicalizer::new(method.clone(), scope);
     while let Some(t) = tok.next_token()? {
+        if !c14n.feed(&tok, &t, out)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// C14N fed one token at a time, as the tokenizer hands them out: the pass of
+/// [`canonicalize`], and the digest the reader works out while it builds its tree
+/// (see `sign::read_digesting`), so a received package is tokenized once, not twice.
+pub(crate) struct Canonicalizer {
+    method: Method,
+    scope: Scope,
+    frames: Vec<Frame>,
+    root_seen: bool,
+    /// One buffer for every tag, so each is one write to the digest.
+    buf: String,
+}
+
+impl Canonicalizer {
+    pub fn new(method: Method, scope: Scope) -> Self {
+        Canonicalizer {
+            method,
+            scope,
+            frames: Vec::new(),
+            root_seen: false,
+            buf: String::with_capacity(256),
+        }
+    }
+
+    /// From now on, leaves out the element numbered `ordinal` (which must not have
+    /// started yet) and its subtree: for a reader that learns which element is the
+    /// enveloped Signature only when it meets it.
+    pub fn exclude(&mut self, ordinal: usize) {
+        if let Scope::Document { exclude } = &mut self.scope {
+            *exclude = Some(ordinal);
+        }
+    }
+
+    /// Writes what `t` adds to the canonical form; `tok` is the tokenizer that has
+    /// just handed out `t`, so its namespaces in scope are the token's. `false` once
+    /// nothing more can be output (a subtree's apex has closed).
+    pub fn feed(
+        &mut self,
+        tok: &Tokenizer<'_>,
+        t: &Token<'_>,
+        out: &mut dyn Write,
+    ) -> Result<bool, EdxmlError> {
+        let w = |out: &mut dyn Write, b: &[u8]| {
+            out.write_all(b)
+                .map_err(|e| EdxmlError::Write(e.to_string()))
+        };
+        let Canonicalizer {
+            method,
+            scope,
+            frames,
+            root_seen,
+            buf,
+        } = self;
+        let scope = *scope;
+        let comments = method.with_comments();
         let parent_output = frames.last().is_some_and(|f| f.output);
         match t {
             Token::Start(s) => {
-                root_seen = true;
+                *root_seen = true;
                 let output = match scope {
                     Scope::Document { exclude } => {
                         Some(s.ordinal) != exclude && (frames.is_empty() || parent_output)
@@ -164,7 +217,7 @@ pub(crate) fn canonicalize(
                         rendered: Rc::default(),
                         xml_attrs,
                     });
-                    continue;
+                    return Ok(true);
                 }
                 let parent_rendered = if parent_output {
                     frames
@@ -223,7 +276,7 @@ pub(crate) fn canonicalize(
                 }
                 render.sort();
                 let name = s.qname();
-                let mut attrs: Vec<Attr> = s.attrs;
+                let mut attrs: Vec<Attr> = s.attrs.clone();
                 if matches!(method, Method::Inclusive { .. }) && !parent_output {
                     // C14N 1.0 §2.4: the apex of a subset inherits xml:* attributes.
                     for a in &xml_attrs {
@@ -247,14 +300,14 @@ pub(crate) fn canonicalize(
                     buf.push_str(if p.is_empty() { " xmlns" } else { " xmlns:" });
                     buf.push_str(p);
                     buf.push_str("=\"");
-                    escape_attr(u, &mut buf);
+                    escape_attr(u, buf);
                     buf.push('"');
                 }
                 for a in &attrs {
                     buf.push(' ');
                     buf.push_str(&qname(&a.prefix, &a.local));
                     buf.push_str("=\"");
-                    escape_attr(&a.value, &mut buf);
+                    escape_attr(&a.value, buf);
                     buf.push('"');
                 }
                 buf.push('>');
@@ -286,20 +339,20 @@ pub(crate) fn canonicalize(
                         if matches!(scope, Scope::Subtree { .. })
                             && !frames.last().is_some_and(|p| p.output)
                         {
-                            return Ok(());
+                            return Ok(false);
                         }
                     }
                 }
             }
             Token::Text(t) => {
                 if parent_output {
-                    write_text(out, &t)?;
+                    write_text(out, t)?;
                 }
             }
             Token::Comment(c) => {
                 if comments {
                     let node = format!("<!--{c}-->");
-                    outside_or_inside(out, &node, &frames, parent_output, root_seen, scope)?;
+                    outside_or_inside(out, &node, frames, parent_output, *root_seen, scope)?;
                 }
             }
             Token::Pi(p) => {
@@ -313,11 +366,11 @@ pub(crate) fn canonicalize(
                 } else {
                     format!("<?{target} {data}?>")
                 };
-                outside_or_inside(out, &node, &frames, parent_output, root_seen, scope)?;
+                outside_or_inside(out, &node, frames, parent_output, *root_seen, scope)?;
             }
         }
+        Ok(true)
     }
-    Ok(())
 }
 
 /// Comments and PIs: inside output elements as they are; outside the root (document

@@ -17,7 +17,7 @@ use crate::model::{
     Attachment, Business, BusinessDocType, Code, DocumentId, DocumentType, MessageHeader,
     Organization, OtherInfo, Package, PromulgationInfo, ResponseFor, SignerInfo, TraceHeader,
 };
-use crate::sign::{verify_parsed, Verified};
+use crate::sign::{read_digesting, verify_parsed, PresumedDigest, Verified};
 use crate::status::{StaffInfo, StatusCode, StatusPackage};
 use crate::time::{parse_date, parse_timestamp};
 use crate::xml::{parse_tree, Element};
@@ -68,8 +68,9 @@ pub(crate) fn package_from_tree(root: &mut Element) -> Result<Package, EdxmlErro
 /// [`Package::parse`] and [`crate::verify()`] each read the whole input; a receiver
 /// calling both tokenizes a large attachment twice and the signature check builds a
 /// tree of its own. Here the input is read once (hardened as always: DTDs refused,
-/// [`Limits`] applied, payloads base64-decoded) and the signature check adds only its
-/// canonicalization pass over the input. The results are those of the separate
+/// [`Limits`] applied, payloads base64-decoded), and the signature's digest is
+/// worked out in that same pass for a package signed as we sign ours (others get a
+/// canonicalization pass of their own). The results are those of the separate
 /// functions.
 ///
 /// ```
@@ -87,6 +88,7 @@ pub struct Received<'a> {
     xml: &'a [u8],
     limits: Limits,
     root: Element,
+    digest: Option<PresumedDigest>,
 }
 
 /// What a received document turned out to be.
@@ -103,16 +105,18 @@ impl<'a> Received<'a> {
     /// Reads `xml`: the errors are those of [`Package::parse`] that concern the XML
     /// itself (well-formedness, DTDs, limits).
     pub fn read(xml: &'a [u8], limits: &Limits) -> Result<Received<'a>, EdxmlError> {
+        let (root, digest) = read_digesting(xml, limits, true)?;
         Ok(Received {
             xml,
             limits: limits.clone(),
-            root: parse_tree(xml, limits, true)?,
+            root,
+            digest,
         })
     }
 
     /// The check of [`crate::verify_with`], with the limits given to [`Received::read`].
     pub fn verify(&self) -> Result<Verified, SignatureError> {
-        verify_parsed(self.xml, &self.root, &self.limits)
+        verify_parsed(self.xml, &self.root, &self.limits, self.digest.as_ref())
     }
 
     /// The document package, as [`Package::parse`] reads it (the attachments are

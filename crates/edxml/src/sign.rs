@@ -20,10 +20,10 @@ use openssl::x509::X509;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::c14n::{canonicalize, Method, Scope, C14N_10};
-use crate::error::SignatureError;
+use crate::c14n::{canonicalize, Canonicalizer, Method, Scope, C14N_10};
+use crate::error::{EdxmlError, SignatureError};
 use crate::limits::Limits;
-use crate::xml::{parse_tree, Element, Token, Tokenizer};
+use crate::xml::{parse_tree_watched, Element, Token, Tokenizer};
 
 pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -278,16 +278,76 @@ pub fn verify(xml: &[u8]) -> Result<Verified, SignatureError> {
 
 /// Checks the digest and signature value; returns the signer's certificate.
 pub fn verify_with(xml: &[u8], limits: &Limits) -> Result<Verified, SignatureError> {
-    let root = parse_tree(xml, limits, false)?;
-    verify_parsed(xml, &root, limits)
+    let (root, presumed) = read_digesting(xml, limits, false)?;
+    verify_parsed(xml, &root, limits, presumed.as_ref())
+}
+
+/// The Reference digest of a package signed as we sign ours (inclusive C14N 1.0,
+/// SHA-256, the whole document less its Signature), worked out while the package
+/// was read, on the guess that its first XML-DSig `Signature` is the one: the check
+/// uses it only when the guesses turn out right, and canonicalizes again otherwise.
+pub(crate) struct PresumedDigest {
+    /// The ordinal of the element left out.
+    signature: usize,
+    value: Vec<u8>,
+}
+
+/// Reads `xml` into a tree (see `parse_tree`) and, in the same pass, its
+/// [`PresumedDigest`]: a received package's attachments are tokenized once, not
+/// once for the tree and again for the digest.
+pub(crate) fn read_digesting(
+    xml: &[u8],
+    limits: &Limits,
+    decode_payloads: bool,
+) -> Result<(Element, Option<PresumedDigest>), EdxmlError> {
+    let mut c14n = Canonicalizer::new(
+        Method::Inclusive {
+            with_comments: false,
+        },
+        Scope::Document { exclude: None },
+    );
+    let mut hasher = Hasher::new(MessageDigest::sha256()).ok();
+    let mut signature = None;
+    let root = parse_tree_watched(xml, limits, decode_payloads, &mut |tok, t| {
+        let Some(h) = hasher.as_mut() else { return };
+        if let Token::Start(s) = t {
+            // The tree's reader tolerates unbound prefixes, the canonicalizer does
+            // not: such a document takes the canonicalizer's own pass, and its error.
+            if (!s.prefix.is_empty() && s.ns.is_none())
+                || s.attrs
+                    .iter()
+                    .any(|a| !a.prefix.is_empty() && a.ns.is_none())
+            {
+                hasher = None;
+                return;
+            }
+            if signature.is_none() && s.local == "Signature" && s.ns.as_deref() == Some(DSIG_NS) {
+                signature = Some(s.ordinal);
+                c14n.exclude(s.ordinal);
+            }
+        }
+        if c14n.feed(tok, t, h).is_err() {
+            hasher = None;
+        }
+    })?;
+    let presumed = match (signature, hasher) {
+        (Some(signature), Some(mut h)) => h.finish().ok().map(|value| PresumedDigest {
+            signature,
+            value: value.to_vec(),
+        }),
+        _ => None,
+    };
+    Ok((root, presumed))
 }
 
 /// [`verify_with`] on a tree already read from `xml` (with or without payloads): the
-/// tree locates the Signature, the digests are computed over `xml` itself.
+/// tree locates the Signature, the digests are computed over `xml` itself (or were,
+/// while the tree was read: `presumed`).
 pub(crate) fn verify_parsed(
     xml: &[u8],
     root: &Element,
     limits: &Limits,
+    presumed: Option<&PresumedDigest>,
 ) -> Result<Verified, SignatureError> {
     let mut all = Vec::new();
     root.find_all("Signature", &mut all);
@@ -389,17 +449,33 @@ pub(crate) fn verify_parsed(
     }
 
     // A same-document reference never includes comments (XML-DSig §4.3.3.3).
-    let mut hasher = Hasher::new(digest.md())?;
-    canonicalize(
-        xml,
-        limits,
-        &ref_method.without_comments(),
-        Scope::Document {
-            exclude: Some(sig.ordinal),
-        },
-        &mut hasher,
-    )?;
-    if hasher.finish()?.as_ref() != digest_value.as_slice() {
+    let ref_method = ref_method.without_comments();
+    let computed = match presumed {
+        Some(p)
+            if p.signature == sig.ordinal
+                && digest == DigestAlgorithm::Sha256
+                && ref_method
+                    == (Method::Inclusive {
+                        with_comments: false,
+                    }) =>
+        {
+            p.value.clone()
+        }
+        _ => {
+            let mut hasher = Hasher::new(digest.md())?;
+            canonicalize(
+                xml,
+                limits,
+                &ref_method,
+                Scope::Document {
+                    exclude: Some(sig.ordinal),
+                },
+                &mut hasher,
+            )?;
+            hasher.finish()?.to_vec()
+        }
+    };
+    if computed != digest_value {
         return Err(SignatureError::DigestMismatch);
     }
 
@@ -527,4 +603,109 @@ fn signature_ok(
     verifier.update(data)?;
     // A malformed signature is "does not verify", not a crypto failure.
     Ok(verifier.verify(value).unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    fn signer() -> (PKey<Private>, X509) {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "000.00.08.H62").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        (key, b.build())
+    }
+
+    const UNSIGNED: &str = "<edXMLEnvelope xmlns=\"urn:test\"><edXMLHeader><MessageHeader>\
+        <Subject a=\"1\">Về việc &amp; thử</Subject><!-- c --></MessageHeader></edXMLHeader>\
+        <edXMLBody><Attachment><ContentTransferEncoded>SGVs\r\nbG8=</ContentTransferEncoded>\
+        </Attachment></edXMLBody></edXMLEnvelope>";
+
+    fn signed() -> Vec<u8> {
+        let (key, cert) = signer();
+        sign(UNSIGNED.as_bytes(), &key, &cert).unwrap()
+    }
+
+    /// The digest of `xml` without the element `signature`, by a pass of its own.
+    fn digest_by_its_own_pass(xml: &[u8], signature: usize) -> Vec<u8> {
+        let mut hasher = Hasher::new(MessageDigest::sha256()).unwrap();
+        let method = Method::Inclusive {
+            with_comments: false,
+        };
+        let scope = Scope::Document {
+            exclude: Some(signature),
+        };
+        canonicalize(xml, &Limits::default(), &method, scope, &mut hasher).unwrap();
+        hasher.finish().unwrap().to_vec()
+    }
+
+    #[test]
+    fn the_digest_worked_out_while_reading_is_the_canonicalizers() {
+        let signed = signed();
+        let limits = Limits::default();
+        for decode_payloads in [true, false] {
+            let (root, presumed) = read_digesting(&signed, &limits, decode_payloads).unwrap();
+            let presumed = presumed.expect("a package signed as ours");
+            let mut signatures = Vec::new();
+            root.find_all("Signature", &mut signatures);
+            assert_eq!(presumed.signature, signatures[0].ordinal);
+            assert_eq!(
+                presumed.value,
+                digest_by_its_own_pass(&signed, presumed.signature)
+            );
+            verify_parsed(&signed, &root, &limits, Some(&presumed)).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_check_relies_on_the_presumed_digest_only_when_its_guess_holds() {
+        let signed = signed();
+        let limits = Limits::default();
+        let (root, presumed) = read_digesting(&signed, &limits, true).unwrap();
+        let presumed = presumed.unwrap();
+        // Used when it is about the Signature: a wrong value fails the check…
+        let wrong = PresumedDigest {
+            signature: presumed.signature,
+            value: vec![0; 32],
+        };
+        assert!(matches!(
+            verify_parsed(&signed, &root, &limits, Some(&wrong)),
+            Err(SignatureError::DigestMismatch)
+        ));
+        // …and ignored when it left out another element: the document's own pass.
+        let elsewhere = PresumedDigest {
+            signature: presumed.signature + 1,
+            value: vec![0; 32],
+        };
+        verify_parsed(&signed, &root, &limits, Some(&elsewhere)).unwrap();
+        verify_parsed(&signed, &root, &limits, None).unwrap();
+    }
+
+    #[test]
+    fn no_digest_is_presumed_without_a_signature_or_with_an_unbound_prefix() {
+        let limits = Limits::default();
+        let (_, unsigned) = read_digesting(UNSIGNED.as_bytes(), &limits, true).unwrap();
+        assert!(unsigned.is_none());
+        // The tree's reader takes `p:` unbound; the canonicalizer refuses it.
+        let unbound = String::from_utf8(signed())
+            .unwrap()
+            .replace("<Subject a=\"1\">", "<Subject p:a=\"1\">");
+        let (_, presumed) = read_digesting(unbound.as_bytes(), &limits, true).unwrap();
+        assert!(presumed.is_none());
+        assert!(verify_with(unbound.as_bytes(), &limits).is_err());
+    }
 }

@@ -527,10 +527,23 @@ pub(crate) fn parse_tree(
     limits: &Limits,
     decode_payloads: bool,
 ) -> Result<Element, EdxmlError> {
+    parse_tree_watched(input, limits, decode_payloads, &mut |_, _| {})
+}
+
+/// [`parse_tree`], showing every token to `watch` first, with the tokenizer that
+/// handed it out: one pass over the input for the tree and whatever else needs
+/// the tokens (the signature's digest).
+pub(crate) fn parse_tree_watched(
+    input: &[u8],
+    limits: &Limits,
+    decode_payloads: bool,
+    watch: &mut dyn FnMut(&Tokenizer<'_>, &Token<'_>),
+) -> Result<Element, EdxmlError> {
     let mut tok = Tokenizer::new(input, limits, true)?;
     let mut stack: Vec<(Element, Option<Base64Sink>)> = Vec::new();
     let mut root = None;
     while let Some(t) = tok.next_token()? {
+        watch(&tok, &t);
         match t {
             Token::Start(s) => {
                 let sink = (s.local == PAYLOAD).then(Base64Sink::new);
