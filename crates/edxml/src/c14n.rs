@@ -276,7 +276,7 @@ impl Canonicalizer {
                 }
                 render.sort();
                 let name = s.qname();
-                let mut attrs: Vec<Attr> = s.attrs.clone();
+                let mut attrs: Vec<&Attr> = s.attrs.iter().collect();
                 if matches!(method, Method::Inclusive { .. }) && !parent_output {
                     // C14N 1.0 §2.4: the apex of a subset inherits xml:* attributes.
                     for a in &xml_attrs {
@@ -284,7 +284,7 @@ impl Canonicalizer {
                             .iter()
                             .any(|x| x.prefix == "xml" && x.local == a.local)
                         {
-                            attrs.push(a.clone());
+                            attrs.push(a);
                         }
                     }
                 }

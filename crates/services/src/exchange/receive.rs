@@ -378,19 +378,34 @@ async fn check_document(
         return Ok(Err(refuse(reason, package, &recipients)));
     }
     if recipients.is_empty() {
-        let to: Vec<String> = package
-            .header
-            .to
-            .iter()
-            .map(|t| t.organ_id.to_string())
-            .collect();
-        let reason = format!(
-            "none of the receiving agencies ({}) is served by this system",
-            to.join(", ")
-        );
+        let reason = not_served(&package, &HashMap::new());
         return Ok(Err(refuse(reason, package, &recipients)));
     }
     Ok(Ok((package, recipients)))
+}
+
+/// Why a package to none of our agencies is refused: the agencies of ours among its
+/// addressees that have ended (`ended`, see [`ended_agencies`]), else that none is
+/// served here.
+fn not_served(package: &Package, ended: &HashMap<String, String>) -> String {
+    let to: Vec<&str> = package
+        .header
+        .to
+        .iter()
+        .map(|t| t.organ_id.as_str())
+        .collect();
+    let reasons: Vec<&str> = to
+        .iter()
+        .filter_map(|c| ended.get(*c).map(String::as_str))
+        .collect();
+    if reasons.is_empty() {
+        format!(
+            "none of the receiving agencies ({}) is served by this system",
+            to.join(", ")
+        )
+    } else {
+        reasons.join("; ")
+    }
 }
 
 /// The DocumentId of a package: as sent, or built from its parts when absent.
@@ -462,25 +477,7 @@ fn file_arrivals<'a>(
                 to.clear();
                 Some(Ok(answer))
             } else if to.is_empty() {
-                let to: Vec<&str> = a
-                    .package
-                    .header
-                    .to
-                    .iter()
-                    .map(|t| t.organ_id.as_str())
-                    .collect();
-                let reasons: Vec<&str> = to
-                    .iter()
-                    .filter_map(|c| ended.get(*c).map(String::as_str))
-                    .collect();
-                Some(Err(if reasons.is_empty() {
-                    format!(
-                        "none of the receiving agencies ({}) is served by this system",
-                        to.join(", ")
-                    )
-                } else {
-                    reasons.join("; ")
-                }))
+                Some(Err(not_served(&a.package, &ended)))
             } else {
                 None
             });
