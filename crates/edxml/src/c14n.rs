@@ -105,6 +105,12 @@ pub(crate) enum Scope {
     Subtree { apex: usize },
 }
 
+impl Scope {
+    /// A subtree whose apex is named once the reader meets it (see
+    /// [`Canonicalizer::set_apex`]).
+    pub(crate) const SUBTREE_TO_COME: Scope = Scope::Subtree { apex: usize::MAX };
+}
+
 struct Frame {
     qname: String,
     output: bool,
@@ -167,6 +173,15 @@ impl Canonicalizer {
     pub fn exclude(&mut self, ordinal: usize) {
         if let Scope::Document { exclude } = &mut self.scope {
             *exclude = Some(ordinal);
+        }
+    }
+
+    /// A [`Scope::Subtree`] pass whose apex is learnt on the way: from now on, the
+    /// element numbered `ordinal` (which must not have started yet) is the apex. Until
+    /// then nothing is output, exactly as when the apex was known from the start.
+    pub fn set_apex(&mut self, ordinal: usize) {
+        if let Scope::Subtree { apex } = &mut self.scope {
+            *apex = ordinal;
         }
     }
 

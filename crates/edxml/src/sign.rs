@@ -148,20 +148,13 @@ pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, Sig
         other => return Err(SignatureError::UnsupportedKey(format!("{other:?}"))),
     };
 
-    let insert_at = header_end(xml, &limits)?;
     // With the Signature inserted and then removed by the enveloped transform, the
     // node-set is exactly the unsigned document's.
     let method = Method::Inclusive {
         with_comments: false,
     };
     let mut hasher = Hasher::new(MessageDigest::sha256())?;
-    canonicalize(
-        xml,
-        &limits,
-        &method,
-        Scope::Document { exclude: None },
-        &mut hasher,
-    )?;
+    let insert_at = header_end_digesting(xml, &limits, &method, &mut hasher)?;
     let digest = STANDARD.encode(hasher.finish()?);
 
     let signed_info = format!(
@@ -183,15 +176,7 @@ pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, Sig
     // SignedInfo is canonicalized in place, so it gets the namespaces it inherits
     // from the package exactly as a verifier will see them.
     let draft = splice(xml, insert_at, &signature(""));
-    let apex = signed_info_ordinal(&draft, &limits)?;
-    let mut canonical = Vec::new();
-    canonicalize(
-        &draft,
-        &limits,
-        &method,
-        Scope::Subtree { apex },
-        &mut canonical,
-    )?;
+    let canonical = signed_info_canonical(&draft, &limits, &method)?;
     let mut signer = Signer::new(algorithm.digest(), key)?;
     signer.update(&canonical)?;
     let mut value = signer.sign_to_vec()?;
@@ -229,12 +214,20 @@ fn wrap76(s: &str) -> String {
 }
 
 /// Where `</…edXMLHeader>` starts; refuses a package that is already signed.
-fn header_end(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
+/// Where the unsigned package's edXMLHeader ends (the Signature goes there), while
+/// its canonical form is written to `out` in the same pass.
+fn header_end_digesting(
+    xml: &[u8],
+    limits: &Limits,
+    method: &Method,
+    out: &mut dyn std::io::Write,
+) -> Result<usize, SignatureError> {
     let mut tok = Tokenizer::new(xml, limits, false)?;
+    let mut c14n = Canonicalizer::new(method.clone(), Scope::Document { exclude: None });
     let mut path: Vec<String> = Vec::new();
     let mut found = None;
     while let Some(t) = tok.next_token()? {
-        match t {
+        match &t {
             Token::Start(s) => {
                 if s.local == "Signature"
                     && (s.ns.as_deref() == Some(DSIG_NS)
@@ -242,7 +235,7 @@ fn header_end(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
                 {
                     return Err(SignatureError::AlreadySigned);
                 }
-                path.push(s.local);
+                path.push(s.local.clone());
             }
             Token::End { offset } => {
                 let local = path.pop().unwrap_or_default();
@@ -253,17 +246,31 @@ fn header_end(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
             }
             _ => {}
         }
+        c14n.feed(&tok, &t, out)?;
     }
     found.ok_or(SignatureError::NoHeader)
 }
 
-fn signed_info_ordinal(xml: &[u8], limits: &Limits) -> Result<usize, SignatureError> {
+/// The canonical form of the first XML-DSig SignedInfo of `xml`, found and
+/// canonicalized in one pass that ends with it.
+fn signed_info_canonical(
+    xml: &[u8],
+    limits: &Limits,
+    method: &Method,
+) -> Result<Vec<u8>, SignatureError> {
     let mut tok = Tokenizer::new(xml, limits, false)?;
+    let mut c14n = Canonicalizer::new(method.clone(), Scope::SUBTREE_TO_COME);
+    let mut canonical = Vec::new();
+    let mut found = false;
     while let Some(t) = tok.next_token()? {
-        if let Token::Start(s) = t {
-            if s.local == "SignedInfo" && s.ns.as_deref() == Some(DSIG_NS) {
-                return Ok(s.ordinal);
+        if let Token::Start(s) = &t {
+            if !found && s.local == "SignedInfo" && s.ns.as_deref() == Some(DSIG_NS) {
+                c14n.set_apex(s.ordinal);
+                found = true;
             }
+        }
+        if !c14n.feed(&tok, &t, &mut canonical)? {
+            return Ok(canonical);
         }
     }
     Err(SignatureError::Missing {
@@ -290,6 +297,9 @@ pub(crate) struct PresumedDigest {
     /// The ordinal of the element left out.
     signature: usize,
     value: Vec<u8>,
+    /// The ordinal and inclusive canonical form (without comments) of the first
+    /// SignedInfo after it, what the signature value is checked against.
+    signed_info: Option<(usize, Vec<u8>)>,
 }
 
 /// Reads `xml` into a tree (see `parse_tree`) and, in the same pass, its
@@ -308,6 +318,15 @@ pub(crate) fn read_digesting(
     );
     let mut hasher = Hasher::new(MessageDigest::sha256()).ok();
     let mut signature = None;
+    // SignedInfo is canonicalized in the same pass, until it closes.
+    let mut signed_info = Canonicalizer::new(
+        Method::Inclusive {
+            with_comments: false,
+        },
+        Scope::SUBTREE_TO_COME,
+    );
+    let (mut signed_info_at, mut signed_info_c14n) = (None, Some(Vec::new()));
+    let mut signed_info_open = true;
     let root = parse_tree_watched(xml, limits, decode_payloads, &mut |tok, t| {
         let Some(h) = hasher.as_mut() else { return };
         if let Token::Start(s) = t {
@@ -324,16 +343,31 @@ pub(crate) fn read_digesting(
             if signature.is_none() && s.local == "Signature" && s.ns.as_deref() == Some(DSIG_NS) {
                 signature = Some(s.ordinal);
                 c14n.exclude(s.ordinal);
+            } else if signature.is_some() && signed_info_at.is_none() && s.local == "SignedInfo" {
+                signed_info_at = Some(s.ordinal);
+                signed_info.set_apex(s.ordinal);
             }
         }
         if c14n.feed(tok, t, h).is_err() {
             hasher = None;
+        }
+        if signed_info_open {
+            if let Some(out) = signed_info_c14n.as_mut() {
+                match signed_info.feed(tok, t, out) {
+                    Ok(open) => signed_info_open = open,
+                    Err(_) => signed_info_c14n = None,
+                }
+            }
         }
     })?;
     let presumed = match (signature, hasher) {
         (Some(signature), Some(mut h)) => h.finish().ok().map(|value| PresumedDigest {
             signature,
             value: value.to_vec(),
+            // Closed: a SignedInfo still open at the end was never canonicalized whole.
+            signed_info: signed_info_at
+                .filter(|_| !signed_info_open)
+                .zip(signed_info_c14n),
         }),
         _ => None,
     };
@@ -479,14 +513,29 @@ pub(crate) fn verify_parsed(
         return Err(SignatureError::DigestMismatch);
     }
 
-    let mut canonical = Vec::new();
-    canonicalize(
-        xml,
-        limits,
-        &c14n,
-        Scope::Subtree { apex: si.ordinal },
-        &mut canonical,
-    )?;
+    let presumed_signed_info = presumed
+        .and_then(|p| p.signed_info.as_ref())
+        .filter(|(at, _)| {
+            *at == si.ordinal
+                && c14n
+                    == Method::Inclusive {
+                        with_comments: false,
+                    }
+        });
+    let canonical = match presumed_signed_info {
+        Some((_, canonical)) => std::borrow::Cow::Borrowed(canonical),
+        None => {
+            let mut canonical = Vec::new();
+            canonicalize(
+                xml,
+                limits,
+                &c14n,
+                Scope::Subtree { apex: si.ordinal },
+                &mut canonical,
+            )?;
+            std::borrow::Cow::Owned(canonical)
+        }
+    };
     for Parsed { cert, public } in &certificates {
         let public = match public {
             Some(public) => public.clone(),
@@ -667,6 +716,20 @@ mod tests {
                 presumed.value,
                 digest_by_its_own_pass(&signed, presumed.signature)
             );
+            let (at, signed_info) = presumed.signed_info.as_ref().expect("its SignedInfo");
+            let mut own_pass = Vec::new();
+            canonicalize(
+                &signed,
+                &limits,
+                &Method::Inclusive {
+                    with_comments: false,
+                },
+                Scope::Subtree { apex: *at },
+                &mut own_pass,
+            )
+            .unwrap();
+            assert!(own_pass.starts_with(b"<SignedInfo xmlns="));
+            assert_eq!(*signed_info, own_pass);
             verify_parsed(&signed, &root, &limits, Some(&presumed)).unwrap();
         }
     }
@@ -681,6 +744,7 @@ mod tests {
         let wrong = PresumedDigest {
             signature: presumed.signature,
             value: vec![0; 32],
+            signed_info: None,
         };
         assert!(matches!(
             verify_parsed(&signed, &root, &limits, Some(&wrong)),
@@ -690,9 +754,26 @@ mod tests {
         let elsewhere = PresumedDigest {
             signature: presumed.signature + 1,
             value: vec![0; 32],
+            signed_info: None,
         };
         verify_parsed(&signed, &root, &limits, Some(&elsewhere)).unwrap();
         verify_parsed(&signed, &root, &limits, None).unwrap();
+        // The same for the SignedInfo: used when it is the Signature's…
+        let (at, _) = presumed.signed_info.clone().unwrap();
+        let wrong = PresumedDigest {
+            signed_info: Some((at, b"<SignedInfo></SignedInfo>".to_vec())),
+            ..presumed
+        };
+        assert!(matches!(
+            verify_parsed(&signed, &root, &limits, Some(&wrong)),
+            Err(SignatureError::BadSignatureValue)
+        ));
+        // …and canonicalized again when it is another element.
+        let elsewhere = PresumedDigest {
+            signed_info: Some((at + 1, b"<SignedInfo></SignedInfo>".to_vec())),
+            ..wrong
+        };
+        verify_parsed(&signed, &root, &limits, Some(&elsewhere)).unwrap();
     }
 
     #[test]
