@@ -35,7 +35,12 @@ pub(crate) fn qname(prefix: &str, local: &str) -> String {
     if prefix.is_empty() {
         local.to_owned()
     } else {
-        format!("{prefix}:{local}")
+        // Not `format!`: this runs for every element and attribute canonicalized.
+        let mut name = String::with_capacity(prefix.len() + 1 + local.len());
+        name.push_str(prefix);
+        name.push(':');
+        name.push_str(local);
+        name
     }
 }
 
