@@ -213,9 +213,9 @@ fn wrap76(s: &str) -> String {
     out
 }
 
-/// Where `</…edXMLHeader>` starts; refuses a package that is already signed.
-/// Where the unsigned package's edXMLHeader ends (the Signature goes there), while
-/// its canonical form is written to `out` in the same pass.
+/// Where `</…edXMLHeader>` starts (the Signature goes there), while the package's
+/// canonical form is written to `out` in the same pass; refuses a package that is
+/// already signed.
 fn header_end_digesting(
     xml: &[u8],
     limits: &Limits,
