@@ -239,7 +239,7 @@ async fn department_quarantined(s: &TestServer) -> i64 {
         .expect("a subject")
         + tag.len();
     xml[at] = if xml[at] == b'X' { b'Y' } else { b'X' };
-    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), &xml)
+    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), xml)
         .await
         .unwrap()
     {
@@ -256,7 +256,7 @@ async fn department_request(s: &TestServer) -> i64 {
         &db,
         &blobs(s),
         &keys(s),
-        &signed_package(s, SYT, SKHCN, 7002),
+        signed_package(s, SYT, SKHCN, 7002),
     )
     .await
     .unwrap()
@@ -271,7 +271,7 @@ async fn department_request(s: &TestServer) -> i64 {
         Err(e) => panic!("{e:?}"),
     }
     let recall = signed_request(s, SYT, SKHCN, 7002, "Thu hồi");
-    match exchange::receive(&db, &blobs(s), &keys(s), &recall)
+    match exchange::receive(&db, &blobs(s), &keys(s), recall)
         .await
         .unwrap()
     {
@@ -283,7 +283,7 @@ async fn department_request(s: &TestServer) -> i64 {
 /// A package from SYT arrived for the department (the same one on every call).
 async fn department_arrival(s: &TestServer) -> i64 {
     let xml = signed_package(s, SYT, SKHCN, 7001);
-    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), &xml)
+    match lienthong_services::exchange::receive(&s.db().await, &blobs(s), &keys(s), xml)
         .await
         .unwrap()
     {

@@ -574,7 +574,7 @@ async fn deliver(
     match local_agency(&mut conn, &row.recipient_code).await {
         Ok(Some(_)) => {
             drop(conn);
-            match receive(db, blobs, keys, &xml).await {
+            match receive(db, blobs, keys, xml).await {
                 Ok(Receipt::Quarantined { reason, .. }) => Outcome::Dead(reason),
                 Ok(_) => Outcome::Delivered,
                 Err(e) => Outcome::Retry(e.to_string()),

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use lienthong_domain::OrgCode;
@@ -84,9 +85,9 @@ pub async fn receive(
     db: &Db,
     blobs: &BlobStore,
     keys: &KeyStore,
-    bytes: &[u8],
+    bytes: impl Into<Bytes>,
 ) -> Result<Receipt, ServiceError> {
-    receive_at(db, blobs, keys, bytes, Utc::now()).await
+    receive_at(db, blobs, keys, bytes.into(), Utc::now()).await
 }
 
 /// [`receive`] as of `at`, the time certificates are checked for.
@@ -94,11 +95,11 @@ pub(crate) async fn receive_at(
     db: &Db,
     blobs: &BlobStore,
     keys: &KeyStore,
-    bytes: &[u8],
+    bytes: Bytes,
     at: DateTime<Utc>,
 ) -> Result<Receipt, ServiceError> {
     if bytes.len() > MAX_PACKAGE_BYTES {
-        let sha256 = BlobId::of(bytes).as_str().to_owned();
+        let sha256 = BlobId::of(&bytes).as_str().to_owned();
         if let Some(answer) = answered_before(db, &sha256).await? {
             return Ok(answer);
         }
@@ -122,45 +123,42 @@ pub(crate) async fn receive_at(
         .acquire()
         .await
         .map_err(|_| ServiceError::Conflict("package checks stopped"))?;
-    let owned = bytes.to_vec();
     let trust = keys.trust().map_err(|e| e.to_string());
-    let (owned, inspected) = tokio::task::spawn_blocking(move || {
-        let inspected = inspect(&owned, trust, at);
-        (owned, inspected)
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "checking a package panicked");
-        ServiceError::Conflict("package check failed")
-    })?;
+    let checked = bytes.clone();
+    let inspected = tokio::task::spawn_blocking(move || inspect(&checked, trust, at))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "checking a package panicked");
+            ServiceError::Conflict("package check failed")
+        })?;
     drop(slot);
     match inspected {
         Inspected::Document { package, signer } => {
             let signer = signer?;
             if signer.is_ok() && !super::requests::is_request(&package) {
-                return arrive(db, blobs, bytes, owned, *package).await;
+                return arrive(db, blobs, bytes, *package).await;
             }
             // Refused, or a recall, update or replace (which carries the DocumentId
             // of the package it is about: it is no arrival).
-            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            let sha256 = BlobId::of(&bytes).as_str().to_owned();
             if let Some(answer) = answered_before(db, &sha256).await? {
                 return Ok(answer);
             }
             match check_document(db, *package, signer).await? {
                 Ok((package, recipients)) => {
-                    match super::requests::file_request(db, bytes, &sha256, package, recipients)
+                    match super::requests::file_request(db, &bytes, &sha256, package, recipients)
                         .await?
                     {
                         Ok(receipt) => Ok(receipt),
-                        Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                        Err(refusal) => quarantine(db, &bytes, &sha256, refusal).await,
                     }
                 }
-                Err(refusal) => quarantine(db, bytes, &sha256, refusal).await,
+                Err(refusal) => quarantine(db, &bytes, &sha256, refusal).await,
             }
         }
         Inspected::Status { status, signer } => {
             let signer = signer?;
-            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            let sha256 = BlobId::of(&bytes).as_str().to_owned();
             let status = Arc::new(*status);
             let reason = match signer {
                 Ok(()) => {
@@ -182,14 +180,14 @@ pub(crate) async fn receive_at(
                 },
             };
             let refusal = refuse_status(db, &status, reason).await?;
-            quarantine(db, bytes, &sha256, refusal).await
+            quarantine(db, &bytes, &sha256, refusal).await
         }
         Inspected::Unreadable(e) => {
-            let sha256 = BlobId::of(bytes).as_str().to_owned();
+            let sha256 = BlobId::of(&bytes).as_str().to_owned();
             if let Some(answer) = answered_before(db, &sha256).await? {
                 return Ok(answer);
             }
-            quarantine(db, bytes, &sha256, Refusal::bare(e)).await
+            quarantine(db, &bytes, &sha256, Refusal::bare(e)).await
         }
     }
 }
@@ -200,13 +198,12 @@ pub(crate) async fn receive_at(
 async fn arrive(
     db: &Db,
     blobs: &BlobStore,
-    bytes: &[u8],
-    owned: Vec<u8>,
+    bytes: Bytes,
     package: Package,
 ) -> Result<Receipt, ServiceError> {
-    // The package is on disk before its rows are: the copy made for the check is
-    // the one stored. Its id is the hash of the bytes, which quarantine is keyed by.
-    let stored = blobs.put(owned.into()).await.map_err(|e| {
+    // The package is on disk before its rows are. Its id is the hash of the bytes,
+    // which quarantine is keyed by.
+    let stored = blobs.put(bytes.clone()).await.map_err(|e| {
         tracing::error!(error = %e, "storing a package received");
         ServiceError::Conflict("package store unavailable")
     })?;
@@ -232,7 +229,7 @@ async fn arrive(
         from_code: Some(package.header.from.organ_id.to_string()),
         package: Some(package),
     };
-    quarantine(db, bytes, &sha256, refusal).await
+    quarantine(db, &bytes, &sha256, refusal).await
 }
 
 /// The slots for package checks, one per core.

@@ -446,12 +446,15 @@ async fn local_delivery_and_every_status_back_to_the_sender() {
         .get(0);
         let recorded = count(db, "exchange_statuses").await;
         let queued = count(db, "exchange_outbox").await;
-        let again = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let again = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
         assert!(
             matches!(again, Receipt::Status { ref code, .. } if code == "01"),
             "{again:?}"
         );
-        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), again);
+        assert_eq!(
+            receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap(),
+            again
+        );
         assert_eq!(count(db, "exchange_statuses").await, recorded);
         let forged = String::from_utf8(xml)
             .unwrap()
@@ -472,24 +475,28 @@ async fn a_replayed_package_changes_nothing_and_gets_the_same_answer() {
         let db = &t.db;
         issued(db, &e).await;
         let xml = outbox(db, "document").await[0].5.clone();
-        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
         assert!(matches!(first, Receipt::Arrived { .. }), "{first:?}");
         let (inbox, out, audit) = (
             count(db, "exchange_inbox").await,
             count(db, "exchange_outbox").await,
             count(db, "audit_log").await,
         );
-        let again = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let again = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
         assert_eq!(again, first, "{}", t.name);
         assert_eq!(count(db, "exchange_inbox").await, inbox);
         assert_eq!(count(db, "exchange_outbox").await, out);
         assert_eq!(count(db, "audit_log").await, audit);
 
         // A refused package replayed: the same quarantine row and answer.
-        let bad = receive(db, &e.blobs, &e.keys, b"not xml").await.unwrap();
+        let bad = receive(db, &e.blobs, &e.keys, &b"not xml"[..])
+            .await
+            .unwrap();
         let quarantined = count(db, "exchange_quarantine").await;
         assert_eq!(
-            receive(db, &e.blobs, &e.keys, b"not xml").await.unwrap(),
+            receive(db, &e.blobs, &e.keys, &b"not xml"[..])
+                .await
+                .unwrap(),
             bad
         );
         assert_eq!(count(db, "exchange_quarantine").await, quarantined);
@@ -543,7 +550,10 @@ fn signed(e: &Env, signer: &str, p: &Package) -> Vec<u8> {
 }
 
 async fn quarantined(db: &Db, e: &Env, bytes: &[u8]) -> String {
-    match receive(db, &e.blobs, &e.keys, bytes).await.unwrap() {
+    match receive(db, &e.blobs, &e.keys, bytes.to_vec())
+        .await
+        .unwrap()
+    {
         Receipt::Quarantined { reason, .. } => reason,
         other => panic!("accepted: {other:?}"),
     }
@@ -582,7 +592,7 @@ async fn invalid_packages_are_quarantined_with_the_exact_reason() {
             db,
             &e.blobs,
             &e.keys,
-            &good,
+            good.clone().into(),
             Utc::now() + Duration::days(3 * 365),
         )
         .await
@@ -657,7 +667,7 @@ async fn refusing_an_arrival_sends_status_02_with_the_reason() {
         let db = &t.db;
         let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 9));
         let Receipt::Arrived { inbox_ids, .. } =
-            receive(db, &e.blobs, &e.keys, &xml).await.unwrap()
+            receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap()
         else {
             panic!()
         };
@@ -1038,7 +1048,7 @@ async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
         let xml = signed(&e, SKHCN, &package(SKHCN, SYT, 11));
         let nothing = KeyStore::open(e._dir.path().join("no-pki"));
         assert!(
-            receive(db, &e.blobs, &nothing, &xml).await.is_err(),
+            receive(db, &e.blobs, &nothing, xml.clone()).await.is_err(),
             "{}",
             t.name
         );
@@ -1046,7 +1056,7 @@ async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
         assert_eq!(count(db, "exchange_inbox").await, 0);
         // Once the keys are in place, the same package is accepted.
         assert!(matches!(
-            receive(db, &e.blobs, &e.keys, &xml).await.unwrap(),
+            receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap(),
             Receipt::Arrived { .. }
         ));
     }
@@ -1177,9 +1187,12 @@ async fn a_recall_before_registration_takes_the_arrival_back_with_13() {
             count(db, "exchange_outbox").await,
             count(db, "audit_log").await,
         );
-        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
         assert!(matches!(first, Receipt::Request { .. }), "{first:?}");
-        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), first);
+        assert_eq!(
+            receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap(),
+            first
+        );
         assert_eq!(count(db, "exchange_requests").await, requests_before);
         assert_eq!(count(db, "exchange_outbox").await, out);
         assert_eq!(count(db, "audit_log").await, audit);
@@ -1444,7 +1457,7 @@ async fn refusals_found_with_the_filing_answer_replays_the_same() {
         };
         let s = e.keys.signer(&code(SYT)).unwrap();
         let xml = lienthong_edxml::sign(&status.to_xml().unwrap(), &s.key, &s.cert).unwrap();
-        let first = receive(db, &e.blobs, &e.keys, &xml).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
         let Receipt::Quarantined { reason, .. } = &first else {
             panic!("{}: {first:?}", t.name)
         };
@@ -1455,14 +1468,21 @@ async fn refusals_found_with_the_filing_answer_replays_the_same() {
             "{}",
             t.name
         );
-        assert_eq!(receive(db, &e.blobs, &e.keys, &xml).await.unwrap(), first);
+        assert_eq!(
+            receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap(),
+            first
+        );
 
         // A document to none of our agencies, received twice: one entry, one answer.
         let elsewhere = signed(&e, SKHCN, &package(SKHCN, "000.00.11.H63", 78));
-        let first = receive(db, &e.blobs, &e.keys, &elsewhere).await.unwrap();
+        let first = receive(db, &e.blobs, &e.keys, elsewhere.clone())
+            .await
+            .unwrap();
         assert!(matches!(first, Receipt::Quarantined { .. }), "{first:?}");
         assert_eq!(
-            receive(db, &e.blobs, &e.keys, &elsewhere).await.unwrap(),
+            receive(db, &e.blobs, &e.keys, elsewhere.clone())
+                .await
+                .unwrap(),
             first
         );
         let admin = principal(db, "admin").await;

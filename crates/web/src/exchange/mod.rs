@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn receive_package(State(state): State<AppState>, body: Bytes) -> Response {
-    match exchange::receive(&state.db, &state.blobs, &state.keys, &body).await {
+    match exchange::receive(&state.db, &state.blobs, &state.keys, body).await {
         Ok(receipt @ Receipt::Quarantined { .. }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, Json(receipt)).into_response()
         }
