@@ -65,22 +65,31 @@ impl std::fmt::Debug for KeyStore {
 /// The files something was read from, as they were then.
 type Fingerprint = Vec<(PathBuf, Option<(u64, SystemTime)>)>;
 
+/// A file's size and modification time, if it is there.
+fn stat(path: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}
+
 fn fingerprint(paths: impl IntoIterator<Item = PathBuf>) -> Fingerprint {
     paths
         .into_iter()
         .map(|p| {
-            let seen = std::fs::metadata(&p)
-                .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)));
+            let seen = stat(&p);
             (p, seen)
         })
         .collect()
 }
 
+/// Whether the files are still as they were.
+fn unchanged(was: &Fingerprint) -> bool {
+    was.iter().all(|(path, seen)| stat(path) == *seen)
+}
+
 #[derive(Default)]
 struct Cache {
-    trust: Option<(Fingerprint, Arc<TrustStore>)>,
-    signers: HashMap<OrgCode, (Fingerprint, Arc<Signer>)>,
+    trust: Option<(Arc<Fingerprint>, Arc<TrustStore>)>,
+    signers: HashMap<OrgCode, (Arc<Fingerprint>, Arc<Signer>)>,
 }
 
 impl KeyStore {
@@ -118,17 +127,18 @@ impl KeyStore {
     /// The signing key, certificate and chain of an agency of this instance, or
     /// `None` when it has none (or its files cannot be read, which is logged).
     pub fn signer(&self, org: &OrgCode) -> Option<Arc<Signer>> {
+        let cached = self.cache().signers.get(org).cloned();
+        if let Some((was, signer)) = cached {
+            if unchanged(&was) {
+                return Some(signer);
+            }
+        }
         let dir = self.agencies_dir();
-        let seen = fingerprint([
+        let seen = Arc::new(fingerprint([
             dir.join(format!("{org}.pem")),
             dir.join(format!("{org}.key")),
             dir.join("chain.pem"),
-        ]);
-        if let Some((was, signer)) = self.cache().signers.get(org) {
-            if *was == seen {
-                return Some(signer.clone());
-            }
-        }
+        ]));
         match self.read_signer(org) {
             Ok(Some(s)) => {
                 let s = Arc::new(s);
@@ -175,21 +185,25 @@ impl KeyStore {
 
     /// Our CA with its CRL, plus every anchor and CRL in `trust/`.
     pub fn trust(&self) -> Result<Arc<TrustStore>, KeyError> {
+        let cached = self.cache().trust.clone();
+        if let Some((was, store)) = cached {
+            if unchanged(&was) {
+                return Ok(store);
+            }
+        }
+        // The folder `trust/` is one of the files: putting an anchor or CRL in or
+        // taking one out changes its modification time, so it is listed only then.
         let mut files = vec![
             self.ca_dir().join(lienthong_pki::ca::CA_CERT),
             self.ca_dir().join(lienthong_pki::ca::CRL),
+            self.trust_dir(),
         ];
         if let Ok(entries) = std::fs::read_dir(self.trust_dir()) {
             let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             more.sort();
             files.extend(more);
         }
-        let seen = fingerprint(files);
-        if let Some((was, store)) = &self.cache().trust {
-            if *was == seen {
-                return Ok(store.clone());
-            }
-        }
+        let seen = Arc::new(fingerprint(files));
         let store = Arc::new(self.read_trust()?);
         self.cache().trust = Some((seen, store.clone()));
         Ok(store)
@@ -275,4 +289,62 @@ fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
         path: path.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn code(s: &str) -> OrgCode {
+        OrgCode::parse(s).unwrap()
+    }
+
+    /// An anchor put into `trust/`, or taken out, counts from the next package on.
+    #[test]
+    fn trust_anchors_put_in_or_taken_out_are_seen_at_once() {
+        let temp = tempfile::tempdir().unwrap();
+        let (keys, _) = KeyStore::ensure_demo(
+            temp.path().join("pki"),
+            &[(code("000.00.00.H62"), "UBND".into())],
+        )
+        .unwrap();
+        let mut other = Ca::init(
+            temp.path().join("other-ca"),
+            &CaOptions {
+                name: "CA tỉnh khác".into(),
+                province_code: code("000.00.00.H63"),
+                key: KeyKind::P256,
+                valid_years: 1,
+                crl_url: None,
+            },
+        )
+        .unwrap();
+        let org = code("000.00.01.H63");
+        let issued = other
+            .issue(&IssueRequest {
+                org: org.clone(),
+                name: "Sở khác".into(),
+                key: KeyKind::P256,
+                valid_days: 30,
+            })
+            .unwrap();
+        let check = |keys: &KeyStore| {
+            keys.trust()
+                .unwrap()
+                .verify_signer(&issued.cert, &issued.chain, Utc::now(), &org)
+        };
+        assert!(check(&keys).is_err(), "trusted before its CA was imported");
+
+        std::fs::create_dir_all(keys.trust_dir()).unwrap();
+        let anchor = keys.trust_dir().join("other.pem");
+        std::fs::write(&anchor, other.certificate().to_pem().unwrap()).unwrap();
+        check(&keys).unwrap();
+
+        std::fs::remove_file(&anchor).unwrap();
+        assert!(
+            check(&keys).is_err(),
+            "still trusted after its CA was removed"
+        );
+    }
 }
