@@ -637,6 +637,7 @@ fn signature_ok(
     data: &[u8],
     value: &[u8],
 ) -> Result<bool, SignatureError> {
+    // A malformed signature is "does not verify", not a crypto failure.
     match (algorithm, key.id()) {
         (SignatureAlgorithm::EcdsaSha256, Id::EC) => {
             // r||s, checked on the digest directly (see `sign`).
@@ -646,7 +647,6 @@ fn signature_ok(
             let (r, s) = value.split_at(value.len() / 2);
             let sig =
                 EcdsaSig::from_private_components(BigNum::from_slice(r)?, BigNum::from_slice(s)?)?;
-            // A malformed signature is "does not verify", not a crypto failure.
             Ok(sig.verify(&sha256(data), &*key.ec_key()?).unwrap_or(false))
         }
         (SignatureAlgorithm::RsaSha256 | SignatureAlgorithm::RsaSha1, Id::RSA) => {
