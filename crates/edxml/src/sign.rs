@@ -129,8 +129,9 @@ pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, Sig
     if !cert.public_key()?.public_eq(key) {
         return Err(SignatureError::KeyCertificateMismatch);
     }
-    let algorithm = match key.id() {
-        Id::RSA if key.bits() >= 2048 => SignatureAlgorithm::RsaSha256,
+    // The EC key, for P-256, is taken out once: it signs below.
+    let (algorithm, ec_key) = match key.id() {
+        Id::RSA if key.bits() >= 2048 => (SignatureAlgorithm::RsaSha256, None),
         Id::RSA => {
             return Err(SignatureError::UnsupportedKey(format!(
                 "RSA keys need at least 2048 bits, this one has {}",
@@ -138,13 +139,13 @@ pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, Sig
             )))
         }
         Id::EC => {
-            let curve = key.ec_key()?.group().curve_name();
-            if curve != Some(Nid::X9_62_PRIME256V1) {
+            let ec_key = key.ec_key()?;
+            if ec_key.group().curve_name() != Some(Nid::X9_62_PRIME256V1) {
                 return Err(SignatureError::UnsupportedKey(
                     "only the P-256 curve is used for ecdsa-sha256".into(),
                 ));
             }
-            SignatureAlgorithm::EcdsaSha256
+            (SignatureAlgorithm::EcdsaSha256, Some(ec_key))
         }
         other => return Err(SignatureError::UnsupportedKey(format!("{other:?}"))),
     };
@@ -178,18 +179,21 @@ pub fn sign(xml: &[u8], key: &PKey<Private>, cert: &X509) -> Result<Vec<u8>, Sig
     // from the package exactly as a verifier will see them.
     let draft = splice(xml, insert_at, &signature(""));
     let canonical = signed_info_canonical(&draft, &limits, &method)?;
-    let value = if algorithm == SignatureAlgorithm::EcdsaSha256 {
+    let value = match &ec_key {
         // ECDSA on the digest directly: OpenSSL 3's EVP interface looks the
         // algorithm up on every use, which costs a fifth of a P-256 signature. And
         // XML-DSig wants r||s, each as wide as the curve order, which this gives.
-        let sig = EcdsaSig::sign(&sha256(&canonical), &*key.ec_key()?)?;
-        let mut value = sig.r().to_vec_padded(32)?;
-        value.extend(sig.s().to_vec_padded(32)?);
-        value
-    } else {
-        let mut signer = Signer::new(algorithm.digest(), key)?;
-        signer.update(&canonical)?;
-        signer.sign_to_vec()?
+        Some(ec_key) => {
+            let sig = EcdsaSig::sign(&sha256(&canonical), ec_key)?;
+            let mut value = sig.r().to_vec_padded(32)?;
+            value.extend(sig.s().to_vec_padded(32)?);
+            value
+        }
+        None => {
+            let mut signer = Signer::new(algorithm.digest(), key)?;
+            signer.update(&canonical)?;
+            signer.sign_to_vec()?
+        }
     };
     Ok(splice(
         xml,
