@@ -52,7 +52,18 @@ impl BlobId {
         &self.0
     }
 
+    /// Where the blob is stored: under a directory named by its first two hex
+    /// digits, 256 in all, as git keeps loose objects. (Two levels, 65,536
+    /// directories, meant a new directory for nearly every blob of a young store:
+    /// a `mkdir`, an inode and a block each, a measurable part of receiving a
+    /// package.)
     fn path(&self) -> ObjectPath {
+        ObjectPath::from(format!("sha256/{}/{}", &self.0[..2], self.0))
+    }
+
+    /// Where stores written before the one-level layout keep a blob: still read,
+    /// recognized and deleted there.
+    fn legacy_path(&self) -> ObjectPath {
         ObjectPath::from(format!(
             "sha256/{}/{}/{}",
             &self.0[..2],
@@ -99,36 +110,43 @@ impl BlobStore {
                 .map_err(|e| BlobError::Io(std::io::Error::other(e)))?;
         }
         let id = BlobId::of(&bytes);
-        let path = id.path();
-        match self.store.head(&path).await {
-            Ok(_) => return Ok(id),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+        for path in [id.path(), id.legacy_path()] {
+            match self.store.head(&path).await {
+                Ok(_) => return Ok(id),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        self.store.put(&path, PutPayload::from_bytes(bytes)).await?;
+        self.store
+            .put(&id.path(), PutPayload::from_bytes(bytes))
+            .await?;
         Ok(id)
     }
 
     /// Reads a blob back and checks it still matches its hash.
     pub async fn get(&self, id: &BlobId) -> Result<Bytes, BlobError> {
-        let bytes = match self.store.get(&id.path()).await {
-            Ok(r) => r.bytes().await?,
-            Err(object_store::Error::NotFound { .. }) => {
-                return Err(BlobError::Missing(id.0.clone()))
+        for path in [id.path(), id.legacy_path()] {
+            let bytes = match self.store.get(&path).await {
+                Ok(r) => r.bytes().await?,
+                Err(object_store::Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if BlobId::of(&bytes) != *id {
+                return Err(BlobError::Corrupt(id.0.clone()));
             }
-            Err(e) => return Err(e.into()),
-        };
-        if BlobId::of(&bytes) != *id {
-            return Err(BlobError::Corrupt(id.0.clone()));
+            return Ok(bytes);
         }
-        Ok(bytes)
+        Err(BlobError::Missing(id.0.clone()))
     }
 
     pub async fn delete(&self, id: &BlobId) -> Result<(), BlobError> {
-        match self.store.delete(&id.path()).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+        for path in [id.path(), id.legacy_path()] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(())
     }
 }
 
@@ -162,7 +180,7 @@ fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
         }
     }
     // Stored before (perhaps by a writer that has not synced it yet), or now.
-    if !file.exists() {
+    if !file.exists() && !root.join(id.legacy_path().as_ref()).exists() {
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let partial = dir.join(format!("{}#{}-{n}", id.0, std::process::id()));
@@ -273,7 +291,6 @@ mod tests {
             .path()
             .join("sha256")
             .join(&id.as_str()[..2])
-            .join(&id.as_str()[2..4])
             .join(id.as_str());
         std::fs::write(&file, b"tampered").unwrap();
         assert!(matches!(store.get(&id).await, Err(BlobError::Corrupt(_))));
@@ -289,11 +306,7 @@ mod tests {
         let store = BlobStore::filesystem(dir.path()).unwrap();
         // A partial file left by a crash does not stand in the way.
         let stray = BlobId::of(b"blob 0");
-        let leaf = dir
-            .path()
-            .join("sha256")
-            .join(&stray.as_str()[..2])
-            .join(&stray.as_str()[2..4]);
+        let leaf = dir.path().join("sha256").join(&stray.as_str()[..2]);
         std::fs::create_dir_all(&leaf).unwrap();
         std::fs::write(leaf.join(format!("{}#1-0", stray.as_str())), b"blo").unwrap();
         let puts: Vec<_> = (0..64)
@@ -310,6 +323,42 @@ mod tests {
                 Bytes::from(format!("blob {n}"))
             );
         }
+    }
+
+    #[tokio::test]
+    async fn blobs_of_the_two_level_layout_are_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::filesystem(dir.path()).unwrap();
+        let id = BlobId::of(b"Cong van cu");
+        let old = dir
+            .path()
+            .join("sha256")
+            .join(&id.as_str()[..2])
+            .join(&id.as_str()[2..4]);
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join(id.as_str()), b"Cong van cu").unwrap();
+        assert_eq!(store.get(&id).await.unwrap(), Bytes::from("Cong van cu"));
+        // Stored already: not written again in the new layout.
+        assert_eq!(store.put(Bytes::from("Cong van cu")).await.unwrap(), id);
+        let new = dir
+            .path()
+            .join("sha256")
+            .join(&id.as_str()[..2])
+            .join(id.as_str());
+        assert!(!new.exists());
+        std::fs::write(old.join(id.as_str()), b"tampered").unwrap();
+        assert!(matches!(store.get(&id).await, Err(BlobError::Corrupt(_))));
+        store.delete(&id).await.unwrap();
+        assert!(!old.join(id.as_str()).exists());
+        assert!(matches!(store.get(&id).await, Err(BlobError::Missing(_))));
+        // A new blob goes one level down.
+        let fresh = store.put(Bytes::from("Cong van moi")).await.unwrap();
+        let file = dir
+            .path()
+            .join("sha256")
+            .join(&fresh.as_str()[..2])
+            .join(fresh.as_str());
+        assert_eq!(std::fs::read(file).unwrap(), b"Cong van moi");
     }
 
     #[test]
