@@ -92,11 +92,11 @@ async fn index_queued_documents(state: AppState) {
 }
 
 /// Delivers due exchange packages (the outbox) every second, at once again while
-/// there is more. Any number of processes may run it: rows are claimed in the
-/// database.
-async fn deliver_exchange_packages(state: AppState) {
+/// there is more. Any number of loops and processes may run it: rows are claimed
+/// in the database, by `loop_number` of this process.
+async fn deliver_exchange_packages(state: AppState, loop_number: usize) {
     let node = format!(
-        "{}-{}",
+        "{}-{}-{loop_number}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "lienthong".into()),
         std::process::id()
     );
@@ -200,7 +200,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let indexer = tokio::spawn(index_queued_documents(state.clone()));
-    let courier = tokio::spawn(deliver_exchange_packages(state.clone()));
+    let couriers: Vec<_> = (0..exchange::DELIVERY_LOOPS)
+        .map(|n| tokio::spawn(deliver_exchange_packages(state.clone(), n)))
+        .collect();
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -208,6 +210,8 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     indexer.abort();
-    courier.abort();
+    for courier in couriers {
+        courier.abort();
+    }
     served
 }

@@ -29,7 +29,12 @@ use crate::auth::Principal;
 use crate::ServiceError;
 
 /// Streams (sender → recipient) one call of [`deliver_due`] claims at most.
-pub const CLAIM_STREAMS: i64 = 32;
+pub const CLAIM_STREAMS: i64 = 16;
+/// Delivery loops a server runs. A claim waits for its slowest stream before it
+/// writes its outcomes and claims again; a second loop keeps packages moving
+/// meanwhile (measured: about a tenth more packages a second than one loop
+/// claiming twice as many streams).
+pub const DELIVERY_LOOPS: usize = 2;
 /// Rows of one stream one claim takes at most, delivered one after another.
 const STREAM_BATCH: i64 = 16;
 /// Bytes of packages of one stream read from the database together at most.
