@@ -287,11 +287,7 @@ mod tests {
         assert_eq!(store.put(Bytes::from("Quyết định")).await.unwrap(), id);
         assert_eq!(store.get(&id).await.unwrap(), Bytes::from("Quyết định"));
 
-        let file = dir
-            .path()
-            .join("sha256")
-            .join(&id.as_str()[..2])
-            .join(id.as_str());
+        let file = dir.path().join(id.path().as_ref());
         std::fs::write(&file, b"tampered").unwrap();
         assert!(matches!(store.get(&id).await, Err(BlobError::Corrupt(_))));
 
@@ -306,8 +302,9 @@ mod tests {
         let store = BlobStore::filesystem(dir.path()).unwrap();
         // A partial file left by a crash does not stand in the way.
         let stray = BlobId::of(b"blob 0");
-        let leaf = dir.path().join("sha256").join(&stray.as_str()[..2]);
-        std::fs::create_dir_all(&leaf).unwrap();
+        let file = dir.path().join(stray.path().as_ref());
+        let leaf = file.parent().unwrap();
+        std::fs::create_dir_all(leaf).unwrap();
         std::fs::write(leaf.join(format!("{}#1-0", stray.as_str())), b"blo").unwrap();
         let puts: Vec<_> = (0..64)
             .map(|n| {
@@ -330,26 +327,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::filesystem(dir.path()).unwrap();
         let id = BlobId::of(b"Cong van cu");
-        let old = dir
-            .path()
-            .join("sha256")
-            .join(&id.as_str()[..2])
-            .join(&id.as_str()[2..4]);
-        std::fs::create_dir_all(&old).unwrap();
-        std::fs::write(old.join(id.as_str()), b"Cong van cu").unwrap();
+        let old = dir.path().join(id.legacy_path().as_ref());
+        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+        std::fs::write(&old, b"Cong van cu").unwrap();
         assert_eq!(store.get(&id).await.unwrap(), Bytes::from("Cong van cu"));
         // Stored already: not written again in the new layout.
         assert_eq!(store.put(Bytes::from("Cong van cu")).await.unwrap(), id);
-        let new = dir
-            .path()
-            .join("sha256")
-            .join(&id.as_str()[..2])
-            .join(id.as_str());
-        assert!(!new.exists());
-        std::fs::write(old.join(id.as_str()), b"tampered").unwrap();
+        assert!(!dir.path().join(id.path().as_ref()).exists());
+        std::fs::write(&old, b"tampered").unwrap();
         assert!(matches!(store.get(&id).await, Err(BlobError::Corrupt(_))));
         store.delete(&id).await.unwrap();
-        assert!(!old.join(id.as_str()).exists());
+        assert!(!old.exists());
         assert!(matches!(store.get(&id).await, Err(BlobError::Missing(_))));
         // A new blob goes one level down.
         let fresh = store.put(Bytes::from("Cong van moi")).await.unwrap();
