@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod blob_sweep;
 pub mod calendar;
 pub mod demo;
 pub mod documents;

@@ -179,8 +179,9 @@ fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
             _ => {}
         }
     }
-    // Stored before (perhaps by a writer that has not synced it yet), or now.
-    if !file.exists() && !root.join(id.legacy_path().as_ref()).exists() {
+    // Stored before (perhaps by a writer that has not synced it yet), or now. A
+    // blob stored again is touched: the sweep leaves what was stored lately alone.
+    if !touch(&file)? && !touch(&root.join(id.legacy_path().as_ref()))? {
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let partial = dir.join(format!("{}#{}-{n}", id.0, std::process::id()));
@@ -207,6 +208,105 @@ fn put_file(local: &Local, bytes: &[u8]) -> Result<BlobId, BlobError> {
         std::fs::File::open(d)?.sync_all()?;
     }
     Ok(id)
+}
+
+/// Sets a file's modification time to now; `false` when there is no such file.
+fn touch(file: &Path) -> std::io::Result<bool> {
+    match std::fs::File::options().write(true).open(file) {
+        Ok(f) => f.set_modified(std::time::SystemTime::now()).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        // A file made read-only (restored so from a backup, say) is there all the same.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(file.exists()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The name a blob file takes while the sweep decides on it; a partial file's name
+/// (`id#…`), so that nothing reads it as the blob.
+const SWEPT: &str = "#swept";
+
+impl BlobStore {
+    /// The blobs on the local disk not stored (or stored again) since `cutoff`: the
+    /// candidates of the sweep of blobs no row points at. Partial files from writes
+    /// that crashed before `cutoff` are removed on the way. `None` for other
+    /// backends, which keep what they are given (a bucket's lifecycle rules are the
+    /// place to expire objects there).
+    pub fn stale(&self, cutoff: std::time::SystemTime) -> Result<Option<Vec<BlobId>>, BlobError> {
+        let Some(local) = &self.local else {
+            return Ok(None);
+        };
+        let mut stale = Vec::new();
+        let mut dirs = vec![local.root.join("sha256")];
+        while let Some(dir) = dirs.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    dirs.push(entry.path());
+                    continue;
+                }
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if let Some(id) = name.strip_suffix(SWEPT) {
+                    // A sweep stopped half-way: the blob goes back under its name,
+                    // to be judged again.
+                    let file = entry.path().with_file_name(id);
+                    if !file.exists() {
+                        std::fs::rename(entry.path(), &file)?;
+                    }
+                    continue;
+                }
+                let old = meta.modified()? < cutoff;
+                match BlobId::parse(&name) {
+                    Ok(id) if old => stale.push(id),
+                    Ok(_) => {}
+                    Err(_) if old && name.contains('#') => std::fs::remove_file(entry.path())?,
+                    Err(_) => {}
+                }
+            }
+        }
+        Ok(Some(stale))
+    }
+
+    /// Removes a blob found by [`BlobStore::stale`] once its owner has checked that
+    /// no row points at it, unless it was stored again since `cutoff` (a writer
+    /// that stored it again between that check and now is about to point a row at
+    /// it). Returns whether it was removed.
+    pub fn remove_stale(
+        &self,
+        id: &BlobId,
+        cutoff: std::time::SystemTime,
+    ) -> Result<bool, BlobError> {
+        let Some(local) = &self.local else {
+            return Ok(false);
+        };
+        let mut removed = false;
+        for path in [id.path(), id.legacy_path()] {
+            let file = local.root.join(path.as_ref());
+            let aside = file.with_file_name(format!("{}{SWEPT}", id.0));
+            // Moved aside first: a writer storing it again from now on finds no
+            // file and writes it anew, and one that touched it before shows here.
+            match std::fs::rename(&file, &aside) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if std::fs::metadata(&aside)?.modified()? < cutoff {
+                std::fs::remove_file(&aside)?;
+                removed = true;
+            } else {
+                std::fs::rename(&aside, &file)?;
+                #[cfg(target_os = "linux")]
+                local.group.after_write(&local.root)?;
+            }
+        }
+        Ok(removed)
+    }
 }
 
 /// Group sync: `syncfs` makes everything written to a filesystem durable in one call
@@ -354,5 +454,105 @@ mod tests {
         assert!(BlobId::parse(&"a".repeat(64)).is_ok());
         assert!(BlobId::parse(&"A".repeat(64)).is_err());
         assert!(BlobId::parse("../etc/passwd").is_err());
+    }
+
+    /// Sets a file's modification time back by a day.
+    fn age(file: &Path) {
+        let day = std::time::Duration::from_secs(86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - day)
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_sweep_finds_what_was_not_stored_lately_and_spares_what_is_stored_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::filesystem(dir.path()).unwrap();
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let old = store.put(Bytes::from_static(b"old")).await.unwrap();
+        let again = store
+            .put(Bytes::from_static(b"stored again"))
+            .await
+            .unwrap();
+        let new = store.put(Bytes::from_static(b"new")).await.unwrap();
+        let legacy = BlobId::of(b"old layout");
+        let legacy_file = dir.path().join(legacy.legacy_path().as_ref());
+        std::fs::create_dir_all(legacy_file.parent().unwrap()).unwrap();
+        std::fs::write(&legacy_file, b"old layout").unwrap();
+        let partial = dir
+            .path()
+            .join(format!("sha256/{}/{}#9-9", &new.0[..2], new.0));
+        std::fs::write(&partial, b"ne").unwrap();
+        for id in [&old, &again] {
+            age(&dir.path().join(id.path().as_ref()));
+        }
+        age(&legacy_file);
+        age(&partial);
+        // Stored again: touched, no longer a candidate.
+        store
+            .put(Bytes::from_static(b"stored again"))
+            .await
+            .unwrap();
+
+        let mut stale = store.stale(cutoff).unwrap().unwrap();
+        stale.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = vec![old.clone(), legacy.clone()];
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(stale, expected);
+        assert!(
+            !partial.exists(),
+            "a partial file of a crashed write is removed"
+        );
+
+        assert!(store.remove_stale(&old, cutoff).unwrap());
+        assert!(store.remove_stale(&legacy, cutoff).unwrap());
+        assert!(matches!(store.get(&old).await, Err(BlobError::Missing(_))));
+        assert!(matches!(
+            store.get(&legacy).await,
+            Err(BlobError::Missing(_))
+        ));
+        // Stored again after it was listed: kept, under its name.
+        assert!(!store.remove_stale(&again, cutoff).unwrap());
+        assert!(!store.remove_stale(&new, cutoff).unwrap());
+        assert_eq!(
+            store.get(&again).await.unwrap(),
+            Bytes::from_static(b"stored again")
+        );
+        assert_eq!(store.get(&new).await.unwrap(), Bytes::from_static(b"new"));
+        // Nothing is left aside.
+        let aside: Vec<_> = walkdir(dir.path())
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains('#'))
+            .collect();
+        assert!(aside.is_empty(), "{aside:?}");
+    }
+
+    #[tokio::test]
+    async fn a_blob_left_aside_by_a_sweep_that_stopped_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::filesystem(dir.path()).unwrap();
+        let id = store.put(Bytes::from_static(b"kept")).await.unwrap();
+        let file = dir.path().join(id.path().as_ref());
+        std::fs::rename(&file, file.with_file_name(format!("{}{SWEPT}", id.0))).unwrap();
+        assert!(matches!(store.get(&id).await, Err(BlobError::Missing(_))));
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(store.stale(cutoff).unwrap(), Some(vec![]));
+        assert_eq!(store.get(&id).await.unwrap(), Bytes::from_static(b"kept"));
+    }
+
+    fn walkdir(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walkdir(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     }
 }

@@ -111,6 +111,25 @@ async fn deliver_exchange_packages(state: AppState, loop_number: usize) {
     }
 }
 
+/// Removes, once an hour, the blobs no row has pointed at for a day.
+async fn sweep_orphan_blobs(state: AppState) {
+    use lienthong_services::blob_sweep::{sweep, EVERY, GRACE};
+    loop {
+        tokio::time::sleep(EVERY).await;
+        match sweep(&state.db, &state.blobs, GRACE).await {
+            Ok(Some(s)) if s.removed > 0 => {
+                tracing::info!(
+                    removed = s.removed,
+                    examined = s.examined,
+                    "orphan blobs swept"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweeping orphan blobs failed"),
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let secure = state.config.secure_cookies;
     let max_body = state.config.max_body_bytes;
@@ -203,6 +222,7 @@ pub async fn serve(
     let couriers: Vec<_> = (0..exchange::DELIVERY_LOOPS)
         .map(|n| tokio::spawn(deliver_exchange_packages(state.clone(), n)))
         .collect();
+    let sweeper = tokio::spawn(sweep_orphan_blobs(state.clone()));
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -210,6 +230,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     indexer.abort();
+    sweeper.abort();
     for courier in couriers {
         courier.abort();
     }

@@ -1489,3 +1489,80 @@ async fn refusals_found_with_the_filing_answer_replays_the_same() {
         assert_eq!(quarantine(db, &admin, 100).await.unwrap().len(), 2);
     }
 }
+
+/// Sets every file under `dir` back by two days, as if stored then.
+fn age_files(dir: &std::path::Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            age_files(&path);
+        } else {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(
+                    std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400),
+                )
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_removes_only_blobs_no_row_points_at() {
+    use crate::blob_sweep::{sweep, Swept, GRACE};
+    for t in demo_databases().await {
+        // A store of its own: the other database's rows point at nothing here.
+        let e = env();
+        let db = &t.db;
+        let id = issued(db, &e).await;
+        assert_eq!(drain(db, &e).await, 3, "{}", t.name);
+        let orphan = e
+            .blobs
+            .put(Bytes::from_static(b"a package refused after it was stored"))
+            .await
+            .unwrap();
+        // Nothing is old enough yet.
+        assert_eq!(
+            sweep(db, &e.blobs, GRACE).await.unwrap(),
+            Some(Swept {
+                examined: 0,
+                removed: 0
+            }),
+            "{}",
+            t.name
+        );
+        age_files(&e._dir.path().join("blobs"));
+        let swept = sweep(db, &e.blobs, GRACE).await.unwrap().unwrap();
+        assert_eq!(swept.removed, 1, "{}: {swept:?}", t.name);
+        assert!(
+            swept.examined >= 4,
+            "{}: the draft PDF, the signed PDF, the package, the orphan: {swept:?}",
+            t.name
+        );
+        assert!(e.blobs.get(&orphan).await.is_err());
+        // What rows point at is all still there: the arrival with its package and
+        // attachment, the issued document's signed PDF.
+        let clerk = principal(db, "vanthu.syt").await;
+        let queue = arrivals(db, &clerk).await.unwrap();
+        let a = arrival(db, &e.blobs, &clerk, queue[0].id).await.unwrap();
+        assert_eq!(a.attachments.len(), 1);
+        let sender = principal(db, "vanthu.skhcn").await;
+        let doc = documents::get(db, &sender, id).await.unwrap();
+        for file in &doc.attachments {
+            let blob = lienthong_store::BlobId::parse(&file.sha256).unwrap();
+            assert!(
+                e.blobs.get(&blob).await.is_ok(),
+                "{}: {}",
+                t.name,
+                file.sha256
+            );
+        }
+        assert!(!doc.attachments.is_empty());
+        // A second sweep finds nothing more to remove.
+        let again = sweep(db, &e.blobs, GRACE).await.unwrap().unwrap();
+        assert_eq!(again.removed, 0, "{}", t.name);
+        assert_eq!(again.examined, swept.examined - 1, "{}", t.name);
+    }
+}
