@@ -11,8 +11,8 @@ use sqlx::Row;
 
 /// How long a blob no row points at is kept.
 pub const GRACE: Duration = Duration::from_secs(24 * 3600);
-/// How often the server sweeps.
-pub const EVERY: Duration = Duration::from_secs(3600);
+/// How often the server sweeps: each sweep lists the whole store, and orphans are rare.
+pub const EVERY: Duration = Duration::from_secs(6 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {

@@ -111,7 +111,7 @@ async fn deliver_exchange_packages(state: AppState, loop_number: usize) {
     }
 }
 
-/// Removes, once an hour, the blobs no row has pointed at for a day.
+/// Removes, every six hours, the blobs no row has pointed at for a day.
 async fn sweep_orphan_blobs(state: AppState) {
     use lienthong_services::blob_sweep::{sweep, EVERY, GRACE};
     loop {
