@@ -254,9 +254,11 @@ impl BlobStore {
                 let name = name.to_string_lossy();
                 if let Some(id) = name.strip_suffix(SWEPT) {
                     // A sweep stopped half-way: the blob goes back under its name,
-                    // to be judged again.
+                    // to be judged again (or goes, if a writer stored it anew).
                     let file = entry.path().with_file_name(id);
-                    if !file.exists() {
+                    if file.exists() {
+                        std::fs::remove_file(entry.path())?;
+                    } else {
                         std::fs::rename(entry.path(), &file)?;
                     }
                     continue;
@@ -540,6 +542,12 @@ mod tests {
         assert!(matches!(store.get(&id).await, Err(BlobError::Missing(_))));
         let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         assert_eq!(store.stale(cutoff).unwrap(), Some(vec![]));
+        assert_eq!(store.get(&id).await.unwrap(), Bytes::from_static(b"kept"));
+        // Left aside while a writer stored the same bytes anew: the copy goes.
+        let aside = file.with_file_name(format!("{}{SWEPT}", id.0));
+        std::fs::copy(&file, &aside).unwrap();
+        assert_eq!(store.stale(cutoff).unwrap(), Some(vec![]));
+        assert!(!aside.exists());
         assert_eq!(store.get(&id).await.unwrap(), Bytes::from_static(b"kept"));
     }
 
