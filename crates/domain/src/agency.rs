@@ -295,6 +295,34 @@ pub fn check_reorganisation(
     Ok(())
 }
 
+/// Who carries on the work of an ended agency today: its successors, where a
+/// successor has itself ended since (a commune merged in one reorganisation, its
+/// successor merged again in the next), that one's successors in its place, the
+/// primary line first, each agency once. Empty when no line reaches an agency that
+/// has not ended.
+pub fn current_successors(
+    agency: i64,
+    successors: &dyn Fn(i64) -> Vec<i64>,
+    ended: &dyn Fn(i64) -> bool,
+) -> Vec<i64> {
+    let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::from([agency]);
+    // Depth first, so that the primary successor's own successors come before the
+    // second successor of the first reorganisation.
+    let mut next: Vec<i64> = successors(agency).into_iter().rev().collect();
+    while let Some(id) = next.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if ended(id) {
+            next.extend(successors(id).into_iter().rev());
+        } else {
+            found.push(id);
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,5 +503,67 @@ mod tests {
             assert_eq!(k.as_str().parse::<ReorganisationKind>().unwrap(), k);
         }
         assert!("galaxy".parse::<AgencyKind>().is_err());
+    }
+    /// `current_successors` over a successor table given as (agency, successors),
+    /// with the ended agencies listed.
+    fn successors_today(edges: &[(i64, &[i64])], ended: &[i64], of: i64) -> Vec<i64> {
+        let successors = |id: i64| {
+            edges
+                .iter()
+                .find(|(a, _)| *a == id)
+                .map(|(_, s)| s.to_vec())
+                .unwrap_or_default()
+        };
+        current_successors(of, &successors, &|id| ended.contains(&id))
+    }
+
+    #[test]
+    fn an_agency_merged_once_is_carried_on_by_its_successor() {
+        assert_eq!(successors_today(&[(1, &[2])], &[1], 1), vec![2]);
+        assert_eq!(successors_today(&[(1, &[2, 3])], &[1], 1), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_successor_that_ended_since_is_replaced_by_its_own() {
+        // 1 merged into 2; 2 later split into 3 and 4.
+        assert_eq!(
+            successors_today(&[(1, &[2]), (2, &[3, 4])], &[1, 2], 1),
+            vec![3, 4]
+        );
+        // Three reorganisations deep.
+        assert_eq!(
+            successors_today(&[(1, &[2]), (2, &[3]), (3, &[4])], &[1, 2, 3], 1),
+            vec![4]
+        );
+    }
+
+    #[test]
+    fn the_primary_line_comes_first_and_each_agency_once() {
+        // 1 split into 2 (primary) and 3; 2 later merged into 4, and so did 3.
+        let edges: &[(i64, &[i64])] = &[(1, &[2, 3]), (2, &[4, 5]), (3, &[4])];
+        assert_eq!(successors_today(edges, &[1, 2, 3], 1), vec![4, 5]);
+        // 1 split into 2 and 3; only 2 ended since, into 4.
+        let edges: &[(i64, &[i64])] = &[(1, &[2, 3]), (2, &[4])];
+        assert_eq!(successors_today(edges, &[1, 2], 1), vec![4, 3]);
+    }
+
+    #[test]
+    fn a_line_that_ends_with_no_agency_names_none() {
+        assert!(successors_today(&[], &[1], 1).is_empty());
+        // 2 ended with no successor recorded.
+        assert!(successors_today(&[(1, &[2])], &[1, 2], 1).is_empty());
+    }
+
+    #[test]
+    fn a_cycle_in_the_successor_table_ends() {
+        // Not something a reorganisation can record, but a table edited by hand can.
+        assert_eq!(
+            successors_today(&[(1, &[2]), (2, &[1])], &[1, 2], 1),
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            successors_today(&[(1, &[2]), (2, &[1, 3])], &[1, 2], 1),
+            vec![3]
+        );
     }
 }

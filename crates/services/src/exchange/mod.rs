@@ -117,9 +117,10 @@ pub(crate) async fn local_agencies(
 
 /// Of those codes, the agencies of this instance that have ended (merged or split
 /// away in a reorganisation), each with the reason a package to it is refused: when
-/// it ended and who took over its work, named as they are today, so that the sender
-/// knows where to send instead. Other systems go on addressing a merged agency for
-/// a while; "not served here" would leave them guessing.
+/// it ended and who carries on its work today (through later reorganisations too),
+/// named as they are today, so that the sender knows where to send instead. Other
+/// systems go on addressing a merged agency for a while; "not served here" would
+/// leave them guessing.
 pub(crate) async fn ended_agencies(
     conn: &mut sqlx::AnyConnection,
     codes: &[&str],
@@ -148,31 +149,52 @@ pub(crate) async fn ended_agencies(
             ));
         }
     }
+    if ended.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The whole successor table (a few rows a reorganisation), with each
+    // successor's end and name today: a successor that has ended since is followed
+    // to the agencies that carry on its work now.
+    let mut successors: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut agencies: HashMap<i64, (String, String, bool)> = HashMap::new();
+    let rows = sqlx::query(
+        "SELECT s.agency_id, a.id, a.code, a.valid_to,
+                (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $1
+                 ORDER BY v.valid_from DESC LIMIT 1)
+         FROM agency_successors s JOIN agencies a ON a.id = s.successor_id
+         ORDER BY s.agency_id, s.position",
+    )
+    .bind(&today)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let id: i64 = r.try_get(1)?;
+        successors.entry(r.try_get(0)?).or_default().push(id);
+        let valid_to: Option<String> = r.try_get(3)?;
+        agencies.insert(
+            id,
+            (
+                r.try_get(2)?,
+                r.try_get::<Option<String>, _>(4)?.unwrap_or_default(),
+                valid_to.is_some_and(|to| to <= today),
+            ),
+        );
+    }
     let mut found = HashMap::new();
     for (id, code, valid_to, name) in ended {
-        let successors = sqlx::query(
-            "SELECT a.code,
-                    (SELECT v.name FROM agency_versions v WHERE v.agency_id = a.id AND v.valid_from <= $2
-                     ORDER BY v.valid_from DESC LIMIT 1)
-             FROM agency_successors s JOIN agencies a ON a.id = s.successor_id
-             WHERE s.agency_id = $1 ORDER BY s.position",
-        )
-        .bind(id)
-        .bind(&today)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(format!(
-                "{} ({})",
-                r.try_get::<String, _>(0)?,
-                r.try_get::<Option<String>, _>(1)?.unwrap_or_default()
-            ))
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let now = lienthong_domain::agency::current_successors(
+            id,
+            &|a| successors.get(&a).cloned().unwrap_or_default(),
+            &|a| agencies.get(&a).is_some_and(|(_, _, ended)| *ended),
+        );
+        let named: Vec<String> = now
+            .iter()
+            .filter_map(|a| agencies.get(a))
+            .map(|(code, name, _)| format!("{code} ({name})"))
+            .collect();
         let mut reason = format!("agency {code} ({name}) ended on {valid_to}");
-        if !successors.is_empty() {
-            reason.push_str(&format!("; its work passed to {}", successors.join(", ")));
+        if !named.is_empty() {
+            reason.push_str(&format!("; its work passed to {}", named.join(", ")));
         }
         found.insert(code, reason);
     }

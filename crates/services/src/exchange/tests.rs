@@ -978,6 +978,39 @@ async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
 }
 
 #[tokio::test]
+async fn a_refusal_names_who_carries_on_today_when_the_successor_merged_again() {
+    // Sở TT&TT merged into the Sở KH&CN in March 2025; say the Sở KH&CN is merged
+    // in turn into the Sở Tài chính today. A sender still using the oldest code is
+    // sent to the agency in force, not to the one that has ended too.
+    const STTTT: &str = "000.00.10.H62";
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let request = lienthong_domain::agency::ReorganisationRequest {
+            kind: lienthong_domain::ReorganisationKind::Merge,
+            effective_on: time::today(),
+            subjects: vec![agency_id(db, SKHCN).await],
+            successors: vec![agency_id(db, STC).await],
+            new_name: None,
+            new_parent: None,
+        };
+        crate::org::reorganise(db, &Actor::system("test"), &request, "")
+            .await
+            .unwrap();
+        let xml = signed(&e, SYT, &package(SYT, STTTT, 92));
+        assert_eq!(
+            quarantined(db, &e, &xml).await,
+            format!(
+                "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
+                 its work passed to {STC} (Sở Tài chính)"
+            ),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
 async fn concurrent_workers_deliver_each_row_once_and_in_order() {
     let e = env();
     for t in demo_databases().await {
