@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use chrono::{DateTime, Utc};
+
 use lienthong_domain::OrgCode;
 use lienthong_pki::openssl::pkey::{PKey, Private};
 use lienthong_pki::openssl::x509::X509;
@@ -181,6 +183,18 @@ impl KeyStore {
             Vec::new()
         };
         Ok(Some(Signer { key, cert, chain }))
+    }
+
+    /// Whether an agency of this instance can sign what others will accept at `at`:
+    /// it has its key and certificate here, and our own trust store takes them for
+    /// it (issued by a CA we trust, in their validity, not revoked).
+    pub fn can_sign(&self, org: &OrgCode, at: DateTime<Utc>) -> bool {
+        let (Some(signer), Ok(trust)) = (self.signer(org), self.trust()) else {
+            return false;
+        };
+        trust
+            .verify_signer(&signer.cert, &signer.chain, at, org)
+            .is_ok()
     }
 
     /// Our CA with its CRL, plus every anchor and CRL in `trust/`.

@@ -124,7 +124,7 @@ pub(crate) async fn local_agencies(
 pub(crate) async fn ended_agencies(
     conn: &mut sqlx::AnyConnection,
     codes: &[&str],
-) -> Result<HashMap<String, String>, ServiceError> {
+) -> Result<HashMap<String, Ended>, ServiceError> {
     let today = time::date(time::today());
     let mut ended: Vec<(i64, String, String, String)> = Vec::new();
     for chunk in codes.chunks(100) {
@@ -196,9 +196,22 @@ pub(crate) async fn ended_agencies(
         if !named.is_empty() {
             reason.push_str(&format!("; its work passed to {}", named.join(", ")));
         }
-        found.insert(code, reason);
+        let agency = LocalAgency {
+            id,
+            code: OrgCode::parse(&code).map_err(|e| ServiceError::invalid("code", e))?,
+            name,
+        };
+        found.insert(code, Ended { agency, reason });
     }
     Ok(found)
+}
+
+/// An agency of this instance that has ended, as it was on its last day, with the
+/// reason a package to it is refused (see [`ended_agencies`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Ended {
+    pub agency: LocalAgency,
+    pub reason: String,
 }
 
 /// The agency of this instance with that id (whatever its dates).

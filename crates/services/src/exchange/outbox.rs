@@ -589,7 +589,7 @@ async fn deliver(
         // hide that the clerk must send it to the successor.
         Ok(None) => match ended_agencies(&mut conn, &[&row.recipient_code]).await {
             Ok(mut ended) => match ended.remove(&row.recipient_code) {
-                Some(reason) => Outcome::Dead(reason),
+                Some(ended) => Outcome::Dead(ended.reason),
                 None => Outcome::Retry(format!(
                     "no route to agency {}: it is not on this system and no peer in the directory serves it",
                     row.recipient_code

@@ -25,7 +25,9 @@ use sqlx::Row;
 
 use super::outbox::{queue_status, queue_statuses, route, NewStatus};
 use super::package::bind_particulars;
-use super::{ended_agencies, local_agencies, local_agency, province_agency, KeyStore, LocalAgency};
+use super::{
+    ended_agencies, local_agencies, local_agency, province_agency, Ended, KeyStore, LocalAgency,
+};
 use crate::ServiceError;
 
 /// The largest package accepted, attachments included.
@@ -136,7 +138,7 @@ pub(crate) async fn receive_at(
         Inspected::Document { package, signer } => {
             let signer = signer?;
             if signer.is_ok() && !super::requests::is_request(&package) {
-                return arrive(db, blobs, bytes, *package).await;
+                return arrive(db, blobs, keys, bytes, *package).await;
             }
             // Refused, or a recall, update or replace (which carries the DocumentId
             // of the package it is about: it is no arrival).
@@ -198,6 +200,7 @@ pub(crate) async fn receive_at(
 async fn arrive(
     db: &Db,
     blobs: &BlobStore,
+    keys: &KeyStore,
     bytes: Bytes,
     package: Package,
 ) -> Result<Receipt, ServiceError> {
@@ -212,6 +215,7 @@ async fn arrive(
     let arrival = CheckedArrival {
         sha256: sha256.clone(),
         package: package.clone(),
+        keys: keys.clone(),
     };
     let reason = match db
         .write_batched("exchange.arrivals", file_arrivals, arrival)
@@ -222,14 +226,40 @@ async fn arrive(
     };
     // (Its stored copy stays behind unreferenced, as after a crash before filing.)
     let package = Arc::unwrap_or_clone(package);
+    let recipient = ended_addressee_that_signs(db, keys, &package).await?;
     let refusal = Refusal {
         reason,
         answer: StatusCode::Refused,
-        recipient: None,
+        recipient,
         from_code: Some(package.header.from.organ_id.to_string()),
         package: Some(package),
     };
     quarantine(db, &bytes, &sha256, refusal).await
+}
+
+/// Of a package's addressees, the first agency of ours that has ended and can still
+/// sign: the refusal is answered as that agency, the recipient the sender's system
+/// knows (a status from anyone else is about nothing it sent there). `None` leaves
+/// the answer to the province's agency.
+async fn ended_addressee_that_signs(
+    db: &Db,
+    keys: &KeyStore,
+    package: &Package,
+) -> Result<Option<LocalAgency>, ServiceError> {
+    let codes: Vec<&str> = package
+        .header
+        .to
+        .iter()
+        .map(|t| t.organ_id.as_str())
+        .collect();
+    let mut conn = db.pool().acquire().await?;
+    let ended = ended_agencies(&mut conn, &codes).await?;
+    let now = Utc::now();
+    Ok(codes
+        .iter()
+        .filter_map(|c| ended.get(*c))
+        .find(|e| keys.can_sign(&e.agency.code, now))
+        .map(|e| e.agency.clone()))
 }
 
 /// The slots for package checks, one per core.
@@ -384,7 +414,7 @@ async fn check_document(
 /// Why a package to none of our agencies is refused: the agencies of ours among its
 /// addressees that have ended (`ended`, see [`ended_agencies`]), else that none is
 /// served here.
-fn not_served(package: &Package, ended: &HashMap<String, String>) -> String {
+fn not_served(package: &Package, ended: &HashMap<String, Ended>) -> String {
     let to: Vec<&str> = package
         .header
         .to
@@ -393,7 +423,7 @@ fn not_served(package: &Package, ended: &HashMap<String, String>) -> String {
         .collect();
     let reasons: Vec<&str> = to
         .iter()
-        .filter_map(|c| ended.get(*c).map(String::as_str))
+        .filter_map(|c| ended.get(*c).map(|e| e.reason.as_str()))
         .collect();
     if reasons.is_empty() {
         format!(
@@ -420,6 +450,9 @@ struct CheckedArrival {
     /// The hash of the package's bytes: its id in the blob store.
     sha256: String,
     package: Arc<Package>,
+    /// To tell whether an ended agency it is also addressed to can still sign its
+    /// refusal (see [`file_arrivals`]).
+    keys: KeyStore,
 }
 
 /// What filing one package came to: the answer, or the reason to refuse it (for
@@ -431,6 +464,8 @@ type Filing = Result<Receipt, String>;
 /// queued for its sender. The checks that need the database are made here, for the
 /// whole batch at once: the same bytes refused before get the same answer, a
 /// package received before changes nothing, one to none of our agencies is refused.
+/// An agency of ours among the addressees that has ended answers 02 with the
+/// reason, when it can still sign, so that the sender does not wait on it.
 fn file_arrivals<'a>(
     tx: &'a mut WriteTx,
     arrivals: &'a [CheckedArrival],
@@ -518,12 +553,14 @@ fn file_arrivals<'a>(
             }
         }
         let mut inbox_ids = vec![Vec::new(); arrivals.len()];
+        let mut arrived_now = vec![false; arrivals.len()];
         let (mut audits, mut statuses) = (Vec::new(), Vec::new());
         for (i, to) in pairs {
             let (p, h) = (&arrivals[i].package, &arrivals[i].package.header);
             // Taken out once: the same package twice in one batch arrived once.
             let id = match written.remove(&(to.id, doc_ids[i].clone())) {
                 Some(id) => {
+                    arrived_now[i] = true;
                     audits.push(AuditEntry {
                         action: "exchange.arrived",
                         record_type: "exchange_inbox",
@@ -555,6 +592,29 @@ fn file_arrivals<'a>(
                 .try_get(0)?,
             };
             inbox_ids[i].push(id);
+        }
+        let at = Utc::now();
+        for (i, a) in arrivals.iter().enumerate().filter(|(i, _)| arrived_now[*i]) {
+            let h = &a.package.header;
+            let mut answered: Vec<&str> = Vec::new();
+            for e in h.to.iter().filter_map(|t| ended.get(t.organ_id.as_str())) {
+                if answered.contains(&e.agency.code.as_str())
+                    || !a.keys.can_sign(&e.agency.code, at)
+                {
+                    continue;
+                }
+                answered.push(e.agency.code.as_str());
+                statuses.push(NewStatus {
+                    from: &e.agency,
+                    to_code: h.from.organ_id.as_str(),
+                    to_name: &h.from.organ_name,
+                    about: &doc_ids[i],
+                    document_id: None,
+                    code: StatusCode::Refused,
+                    description: Some(e.reason.chars().take(500).collect()),
+                    staff: None,
+                });
+            }
         }
         let actor = Actor::system("edxml");
         tx.audit_many(&actor, &audits).await?;

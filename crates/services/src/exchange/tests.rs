@@ -977,6 +977,79 @@ async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
     }
 }
 
+/// The status packages queued, as (code, from, to), in order.
+async fn statuses_from(db: &Db) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT status_code, sender_code, recipient_code FROM exchange_outbox WHERE kind = 'status' ORDER BY id",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_ended_agency_that_can_still_sign_answers_for_itself() {
+    // A status is filed by its sender against the recipient it comes from: a 02
+    // from the province's agency about a package sent to Sở TT&TT is about nothing
+    // sent there. Once Sở TT&TT (merged in 2025) still holds a valid certificate,
+    // the refusal comes from it.
+    const STTTT: &str = "000.00.10.H62";
+    let ended = format!(
+        "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
+         its work passed to {SKHCN} (Sở Khoa học và Công nghệ)"
+    );
+    for t in demo_databases().await {
+        // A key store each: Sở TT&TT is given a key below.
+        let e = env();
+        let db = &t.db;
+        let xml = signed(&e, SYT, &package(SYT, STTTT, 93));
+        assert_eq!(quarantined(db, &e, &xml).await, ended, "{}", t.name);
+        // Without a key of its own the province's agency answers, as before.
+        let (s, u) = (SYT.to_owned(), UBND.to_owned());
+        assert_eq!(statuses_from(db).await, vec![("02".into(), u, s.clone())]);
+
+        with_a_key(db, &e, STTTT, "Sở Thông tin và Truyền thông").await;
+        let xml = signed(&e, SYT, &package(SYT, STTTT, 94));
+        assert_eq!(quarantined(db, &e, &xml).await, ended, "{}", t.name);
+        let stttt = STTTT.to_owned();
+        assert_eq!(
+            statuses_from(db).await.last(),
+            Some(&("02".into(), stttt.clone(), s.clone())),
+            "{}",
+            t.name
+        );
+        sqlx::query("DELETE FROM exchange_outbox")
+            .execute(db.pool())
+            .await
+            .unwrap();
+
+        // To Sở KH&CN and Sở TT&TT together: filed for the one, refused by the other
+        // in the same breath; received again, nothing more is queued.
+        let mut both = package(SYT, SKHCN, 95);
+        both.header.to.push(lienthong_edxml::Organization::new(
+            code(STTTT),
+            "Sở Thông tin và Truyền thông",
+        ));
+        let xml = signed(&e, SYT, &both);
+        let receipt = receive(db, &e.blobs, &e.keys, xml.clone()).await.unwrap();
+        assert!(
+            matches!(receipt, Receipt::Arrived { ref inbox_ids, .. } if inbox_ids.len() == 1),
+            "{receipt:?}"
+        );
+        let expected = vec![
+            ("01".to_owned(), SKHCN.to_owned(), s.clone()),
+            ("02".to_owned(), stttt.clone(), s.clone()),
+        ];
+        assert_eq!(statuses_from(db).await, expected, "{}", t.name);
+        assert_eq!(
+            queued_status(db, "02").await.description.as_deref(),
+            Some(ended.as_str())
+        );
+        assert_eq!(receive(db, &e.blobs, &e.keys, xml).await.unwrap(), receipt);
+        assert_eq!(statuses_from(db).await, expected, "{}", t.name);
+    }
+}
+
 #[tokio::test]
 async fn a_refusal_names_who_carries_on_today_when_the_successor_merged_again() {
     // Sở TT&TT merged into the Sở KH&CN in March 2025; say the Sở KH&CN is merged
