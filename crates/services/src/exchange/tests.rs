@@ -30,6 +30,16 @@ const SKHCN: &str = "000.00.08.H62";
 const SYT: &str = "000.00.07.H62";
 const STC: &str = "000.00.03.H62";
 const UBND: &str = "000.00.00.H62";
+/// The demo's Sở TT&TT, merged into the Sở KH&CN on 1 March 2025.
+const STTTT: &str = "000.00.10.H62";
+
+/// Why a package to Sở TT&TT is refused while the Sở KH&CN is in force.
+fn stttt_ended() -> String {
+    format!(
+        "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
+         its work passed to {SKHCN} (Sở Khoa học và Công nghệ)"
+    )
+}
 
 fn code(s: &str) -> OrgCode {
     OrgCode::parse(s).unwrap()
@@ -942,12 +952,7 @@ async fn a_removed_peer_leaves_its_packages_waiting_for_a_route() {
 
 #[tokio::test]
 async fn a_package_to_a_merged_agency_is_refused_naming_its_successor() {
-    // The demo's Sở TT&TT merged into the Sở KH&CN on 1 March 2025.
-    const STTTT: &str = "000.00.10.H62";
-    let ended = format!(
-        "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
-         its work passed to {SKHCN} (Sở Khoa học và Công nghệ)"
-    );
+    let ended = stttt_ended();
     let e = env();
     for t in demo_databases().await {
         let db = &t.db;
@@ -991,13 +996,9 @@ async fn statuses_from(db: &Db) -> Vec<(String, String, String)> {
 async fn an_ended_agency_that_can_still_sign_answers_for_itself() {
     // A status is filed by its sender against the recipient it comes from: a 02
     // from the province's agency about a package sent to Sở TT&TT is about nothing
-    // sent there. Once Sở TT&TT (merged in 2025) still holds a valid certificate,
+    // sent there. When Sở TT&TT (merged in 2025) still holds a valid certificate,
     // the refusal comes from it.
-    const STTTT: &str = "000.00.10.H62";
-    let ended = format!(
-        "agency {STTTT} (Sở Thông tin và Truyền thông) ended on 2025-03-01; \
-         its work passed to {SKHCN} (Sở Khoa học và Công nghệ)"
-    );
+    let ended = stttt_ended();
     for t in demo_databases().await {
         // A key store each: Sở TT&TT is given a key below.
         let e = env();
@@ -1005,8 +1006,11 @@ async fn an_ended_agency_that_can_still_sign_answers_for_itself() {
         let xml = signed(&e, SYT, &package(SYT, STTTT, 93));
         assert_eq!(quarantined(db, &e, &xml).await, ended, "{}", t.name);
         // Without a key of its own the province's agency answers, as before.
-        let (s, u) = (SYT.to_owned(), UBND.to_owned());
-        assert_eq!(statuses_from(db).await, vec![("02".into(), u, s.clone())]);
+        let (syt, ubnd) = (SYT.to_owned(), UBND.to_owned());
+        assert_eq!(
+            statuses_from(db).await,
+            vec![("02".into(), ubnd, syt.clone())]
+        );
 
         with_a_key(db, &e, STTTT, "Sở Thông tin và Truyền thông").await;
         let xml = signed(&e, SYT, &package(SYT, STTTT, 94));
@@ -1014,7 +1018,7 @@ async fn an_ended_agency_that_can_still_sign_answers_for_itself() {
         let stttt = STTTT.to_owned();
         assert_eq!(
             statuses_from(db).await.last(),
-            Some(&("02".into(), stttt.clone(), s.clone())),
+            Some(&("02".into(), stttt.clone(), syt.clone())),
             "{}",
             t.name
         );
@@ -1037,8 +1041,8 @@ async fn an_ended_agency_that_can_still_sign_answers_for_itself() {
             "{receipt:?}"
         );
         let expected = vec![
-            ("01".to_owned(), SKHCN.to_owned(), s.clone()),
-            ("02".to_owned(), stttt.clone(), s.clone()),
+            ("01".to_owned(), SKHCN.to_owned(), syt.clone()),
+            ("02".to_owned(), stttt.clone(), syt.clone()),
         ];
         assert_eq!(statuses_from(db).await, expected, "{}", t.name);
         assert_eq!(
@@ -1055,7 +1059,6 @@ async fn a_refusal_names_who_carries_on_today_when_the_successor_merged_again() 
     // Sở TT&TT merged into the Sở KH&CN in March 2025; say the Sở KH&CN is merged
     // in turn into the Sở Tài chính today. A sender still using the oldest code is
     // sent to the agency in force, not to the one that has ended too.
-    const STTTT: &str = "000.00.10.H62";
     let e = env();
     for t in demo_databases().await {
         let db = &t.db;
