@@ -131,10 +131,6 @@ impl Db {
                             // 16 MiB of pages per connection (2 MiB by default): a
                             // 100 KB package spans 25 pages, read back by the worker.
                             conn.execute("PRAGMA cache_size = -16384").await?;
-                            // Pages of the database file are read through a memory
-                            // map, not a system call each: a package read back
-                            // from the outbox is dozens of pages.
-                            conn.execute("PRAGMA mmap_size = 1073741824").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                         }
