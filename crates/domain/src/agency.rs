@@ -504,6 +504,7 @@ mod tests {
         }
         assert!("galaxy".parse::<AgencyKind>().is_err());
     }
+
     /// `current_successors` over a successor table given as (agency, successors),
     /// with the ended agencies listed.
     fn successors_today(edges: &[(i64, &[i64])], ended: &[i64], of: i64) -> Vec<i64> {

@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
-
 use lienthong_domain::OrgCode;
 use lienthong_pki::openssl::pkey::{PKey, Private};
 use lienthong_pki::openssl::x509::X509;

@@ -217,16 +217,15 @@ async fn arrive(
         package: package.clone(),
         keys: keys.clone(),
     };
-    let reason = match db
+    let (reason, recipient) = match db
         .write_batched("exchange.arrivals", file_arrivals, arrival)
         .await?
     {
         Ok(receipt) => return Ok(receipt),
-        Err(reason) => reason,
+        Err(refused) => refused,
     };
     // (Its stored copy stays behind unreferenced, as after a crash before filing.)
     let package = Arc::unwrap_or_clone(package);
-    let recipient = ended_addressee_that_signs(db, keys, &package).await?;
     let refusal = Refusal {
         reason,
         answer: StatusCode::Refused,
@@ -235,31 +234,6 @@ async fn arrive(
         package: Some(package),
     };
     quarantine(db, &bytes, &sha256, refusal).await
-}
-
-/// Of a package's addressees, the first agency of ours that has ended and can still
-/// sign: the refusal is answered as that agency, the recipient the sender's system
-/// knows (a status from anyone else is about nothing it sent there). `None` leaves
-/// the answer to the province's agency.
-async fn ended_addressee_that_signs(
-    db: &Db,
-    keys: &KeyStore,
-    package: &Package,
-) -> Result<Option<LocalAgency>, ServiceError> {
-    let codes: Vec<&str> = package
-        .header
-        .to
-        .iter()
-        .map(|t| t.organ_id.as_str())
-        .collect();
-    let mut conn = db.pool().acquire().await?;
-    let ended = ended_agencies(&mut conn, &codes).await?;
-    let now = Utc::now();
-    Ok(codes
-        .iter()
-        .filter_map(|c| ended.get(*c))
-        .find(|e| keys.can_sign(&e.agency.code, now))
-        .map(|e| e.agency.clone()))
 }
 
 /// The slots for package checks, one per core.
@@ -459,6 +433,36 @@ struct CheckedArrival {
 /// the caller to quarantine it, outside the batch).
 type Filing = Result<Receipt, String>;
 
+/// [`Filing`] for a document package: a refusal also says which of our agencies
+/// answers it (`None`: the province's agency).
+type ArrivalFiling = Result<Receipt, (String, Option<LocalAgency>)>;
+
+/// The agencies of ours that have ended among a package's addressees and can still
+/// sign, in the order addressed, each once: they answer 02 themselves, being the
+/// recipients the sender's system knows (a status from anyone else is about
+/// nothing it sent there).
+fn ended_answering<'e>(
+    package: &Package,
+    ended: &'e HashMap<String, Ended>,
+    keys: &KeyStore,
+    at: DateTime<Utc>,
+) -> Vec<&'e Ended> {
+    let mut answering: Vec<&Ended> = Vec::new();
+    for e in package
+        .header
+        .to
+        .iter()
+        .filter_map(|t| ended.get(t.organ_id.as_str()))
+    {
+        if !answering.iter().any(|a| a.agency.id == e.agency.id)
+            && keys.can_sign(&e.agency.code, at)
+        {
+            answering.push(e);
+        }
+    }
+    answering
+}
+
 /// Files checked document packages that arrived together (see `Db::write_batched`):
 /// an inbox row for each of our agencies a package is to, audited, and a status 01
 /// queued for its sender. The checks that need the database are made here, for the
@@ -469,7 +473,7 @@ type Filing = Result<Receipt, String>;
 fn file_arrivals<'a>(
     tx: &'a mut WriteTx,
     arrivals: &'a [CheckedArrival],
-) -> BoxFuture<'a, Result<Vec<Filing>, ServiceError>> {
+) -> BoxFuture<'a, Result<Vec<ArrivalFiling>, ServiceError>> {
     Box::pin(async move {
         // 17 parameters a row: far below both databases' limits per statement.
         const CHUNK: usize = 64;
@@ -490,7 +494,8 @@ fn file_arrivals<'a>(
             .filter(|c| !ours.contains_key(*c))
             .collect();
         let ended = ended_agencies(tx.conn(), &not_ours).await?;
-        let mut filings: Vec<Option<Filing>> = Vec::with_capacity(arrivals.len());
+        let at = Utc::now();
+        let mut filings: Vec<Option<ArrivalFiling>> = Vec::with_capacity(arrivals.len());
         let mut recipients: Vec<Vec<&LocalAgency>> = Vec::with_capacity(arrivals.len());
         for a in arrivals {
             let mut to: Vec<&LocalAgency> = Vec::new();
@@ -509,7 +514,11 @@ fn file_arrivals<'a>(
                 to.clear();
                 Some(Ok(answer))
             } else if to.is_empty() {
-                Some(Err(not_served(&a.package, &ended)))
+                let answering = ended_answering(&a.package, &ended, &a.keys, at);
+                Some(Err((
+                    not_served(&a.package, &ended),
+                    answering.first().map(|e| e.agency.clone()),
+                )))
             } else {
                 None
             });
@@ -593,17 +602,9 @@ fn file_arrivals<'a>(
             };
             inbox_ids[i].push(id);
         }
-        let at = Utc::now();
         for (i, a) in arrivals.iter().enumerate().filter(|(i, _)| arrived_now[*i]) {
             let h = &a.package.header;
-            let mut answered: Vec<&str> = Vec::new();
-            for e in h.to.iter().filter_map(|t| ended.get(t.organ_id.as_str())) {
-                if answered.contains(&e.agency.code.as_str())
-                    || !a.keys.can_sign(&e.agency.code, at)
-                {
-                    continue;
-                }
-                answered.push(e.agency.code.as_str());
+            for e in ended_answering(&a.package, &ended, &a.keys, at) {
                 statuses.push(NewStatus {
                     from: &e.agency,
                     to_code: h.from.organ_id.as_str(),
