@@ -275,24 +275,14 @@ pub async fn run(
             let state = state_a.clone();
             tokio::spawn(async move {
                 let node = format!("bench-worker-{w}");
-                loop {
-                    match exchange::deliver_due(
-                        &state.db,
-                        &state.blobs,
-                        &state.keys,
-                        &state.http,
-                        &node,
-                    )
-                    .await
-                    {
-                        Ok(0) => tokio::time::sleep(Duration::from_millis(20)).await,
-                        Ok(_) => {}
-                        Err(e) => {
-                            eprintln!("worker {w}: {e}");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                        }
-                    }
-                }
+                exchange::deliver_continuously(
+                    &state.db,
+                    &state.blobs,
+                    &state.keys,
+                    &state.http,
+                    &node,
+                )
+                .await
             })
         })
         .collect();

@@ -91,24 +91,15 @@ async fn index_queued_documents(state: AppState) {
     }
 }
 
-/// Delivers due exchange packages (the outbox) every second, at once again while
-/// there is more. Any number of loops and processes may run it: rows are claimed
-/// in the database, by `loop_number` of this process.
-async fn deliver_exchange_packages(state: AppState, loop_number: usize) {
+/// Delivers the exchange packages of the outbox as they fall due. Any number of
+/// processes may run it: rows are claimed in the database, by this process's name.
+async fn deliver_exchange_packages(state: AppState) {
     let node = format!(
-        "{}-{}-{loop_number}",
+        "{}-{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "lienthong".into()),
         std::process::id()
     );
-    loop {
-        match exchange::deliver_due(&state.db, &state.blobs, &state.keys, &state.http, &node).await
-        {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "delivering exchange packages failed"),
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    }
+    exchange::deliver_continuously(&state.db, &state.blobs, &state.keys, &state.http, &node).await
 }
 
 /// Removes, every six hours, the blobs no row has pointed at for a day.
@@ -219,9 +210,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let indexer = tokio::spawn(index_queued_documents(state.clone()));
-    let couriers: Vec<_> = (0..exchange::DELIVERY_LOOPS)
-        .map(|n| tokio::spawn(deliver_exchange_packages(state.clone(), n)))
-        .collect();
+    let courier = tokio::spawn(deliver_exchange_packages(state.clone()));
     let sweeper = tokio::spawn(sweep_orphan_blobs(state.clone()));
     let served = axum::serve(
         listener,
@@ -231,8 +220,6 @@ pub async fn serve(
     .await;
     indexer.abort();
     sweeper.abort();
-    for courier in couriers {
-        courier.abort();
-    }
+    courier.abort();
     served
 }

@@ -47,7 +47,10 @@ pub use arrivals::{
     ArrivalAttachment, Overrides, QuarantineEntry,
 };
 pub use keys::{KeyError, KeyStore, Signer};
-pub use outbox::{add_peer, deliver_due, peers, remove_peer, Peer, CLAIM_STREAMS, DELIVERY_LOOPS};
+pub use outbox::{
+    add_peer, deliver_continuously, deliver_due, peers, remove_peer, Peer, CLAIM_STREAMS,
+    MOVING_STREAMS,
+};
 pub use receive::{receive, Receipt, MAX_PACKAGE_BYTES};
 pub use requests::{
     agree_request, recall, refuse_request, request, requests, ExchangeRequest, RequestKind,

@@ -9,6 +9,7 @@
 //! recipient.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,6 +22,7 @@ use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use tokio::time::Instant;
 
 use super::package::{response_for, vietnam};
 use super::receive::{receive, Receipt};
@@ -30,11 +32,15 @@ use crate::ServiceError;
 
 /// Streams (sender → recipient) one call of [`deliver_due`] claims at most.
 pub const CLAIM_STREAMS: i64 = 16;
-/// Delivery loops a server runs. A claim waits for its slowest stream before it
-/// writes its outcomes and claims again; a second loop keeps packages moving
-/// meanwhile (measured: about a tenth more packages a second than one loop
-/// claiming twice as many streams).
-pub const DELIVERY_LOOPS: usize = 2;
+/// Streams the delivery worker of a server ([`deliver_continuously`]) keeps moving
+/// at once.
+pub const MOVING_STREAMS: usize = 32;
+/// The worker claims again once this many of its streams are done. Claiming reads
+/// the heads of all pending streams and commits: doing it for every stream that
+/// finishes would cost more than the place is worth.
+const CLAIM_WHEN_FREE: usize = 8;
+/// How often, at least, the worker looks for new rows while it has places free.
+const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// Rows of one stream one claim takes at most, delivered one after another.
 const STREAM_BATCH: i64 = 16;
 /// Bytes of packages of one stream read from the database together at most.
@@ -342,7 +348,7 @@ pub async fn deliver_due(
 ) -> Result<usize, ServiceError> {
     // The directory is read before claiming: failing to read it leaves nothing claimed.
     let peers = peers(db).await?;
-    let streams = claim(db, node_id).await?;
+    let streams = settle_and_claim(db, node_id, Vec::new(), CLAIM_STREAMS as usize).await?;
     let attempted = futures::future::join_all(
         streams
             .into_iter()
@@ -350,12 +356,123 @@ pub async fn deliver_due(
     )
     .await;
     let attempted: Vec<Attempted> = attempted.into_iter().flatten().collect();
-    let delivered = attempted
+    let delivered = delivered(&attempted);
+    settle_and_claim(db, node_id, attempted, 0).await?;
+    Ok(delivered)
+}
+
+/// The delivery worker of a server: [`deliver_due`] without rounds. Up to
+/// [`MOVING_STREAMS`] streams move at once, and a stream whose claimed rows are
+/// done does not wait for the slowest of the others (a commune's link timing out,
+/// say): once a few places are free, the outcomes of the streams done so far are
+/// written and new streams claimed, in one transaction. Runs until dropped;
+/// failures are logged and the worker carries on (rows whose outcome could not be
+/// written are claimed again when their lease ends, and receivers take a package
+/// they already have as before).
+pub async fn deliver_continuously(
+    db: &Db,
+    blobs: &BlobStore,
+    keys: &KeyStore,
+    http: &reqwest::Client,
+    node_id: &str,
+) {
+    // Each stream is a task of its own: a stream waiting for a database connection
+    // must not wait on this loop, which may itself be waiting for one to claim.
+    let mut moving = tokio::task::JoinSet::new();
+    let mut done: Vec<Attempted> = Vec::new();
+    // Streams done since the last claim, and when that was.
+    let mut finished = 0;
+    let mut looked = tokio::time::Instant::now();
+    loop {
+        let free = MOVING_STREAMS - moving.len();
+        let look_again = looked + LOOK_AGAIN;
+        if moving.is_empty()
+            || (free > 0 && (finished >= CLAIM_WHEN_FREE || look_again <= Instant::now()))
+        {
+            let claimed = match peers(db).await {
+                Ok(peers) => settle_and_claim(db, node_id, std::mem::take(&mut done), free)
+                    .await
+                    .map(|streams| (Arc::new(peers), streams)),
+                Err(e) => Err(e),
+            };
+            (finished, looked) = (0, Instant::now());
+            match claimed {
+                Ok((peers, streams)) => {
+                    for rows in streams {
+                        let (db, blobs, keys, http, peers) = (
+                            db.clone(),
+                            blobs.clone(),
+                            keys.clone(),
+                            http.clone(),
+                            peers.clone(),
+                        );
+                        moving.spawn(async move {
+                            deliver_stream(&db, &blobs, &keys, &http, &peers, rows).await
+                        });
+                    }
+                }
+                Err(e) => {
+                    done.clear();
+                    tracing::warn!(error = %e, "delivering exchange packages failed");
+                }
+            }
+            if moving.is_empty() {
+                tokio::time::sleep(LOOK_AGAIN).await;
+            }
+            continue;
+        }
+        // Until a stream is done or, with places free, it is time to look again.
+        let first = if free > 0 {
+            match tokio::time::timeout_at(look_again, moving.join_next()).await {
+                Ok(Some(first)) => first,
+                Ok(None) | Err(_) => continue,
+            }
+        } else {
+            match moving.join_next().await {
+                Some(first) => first,
+                None => continue,
+            }
+        };
+        // With the others done by then. (A stream that panicked leaves its rows
+        // claimed until the lease ends.)
+        for attempted in std::iter::once(first).chain(std::iter::from_fn(|| moving.try_join_next()))
+        {
+            finished += 1;
+            match attempted {
+                Ok(attempted) => done.extend(attempted),
+                Err(e) => tracing::error!(error = %e, "delivering a stream failed"),
+            }
+        }
+    }
+}
+
+fn delivered(attempted: &[Attempted]) -> usize {
+    attempted
         .iter()
         .filter(|a| matches!(a.outcome, Outcome::Delivered))
-        .count();
-    settle(db, node_id, attempted).await?;
-    Ok(delivered)
+        .count()
+}
+
+/// Writes the outcomes of attempted rows (see [`settle`]) and claims up to `streams`
+/// due streams (see [`claim`]), in one transaction.
+async fn settle_and_claim(
+    db: &Db,
+    node_id: &str,
+    attempted: Vec<Attempted>,
+    streams: usize,
+) -> Result<Vec<Vec<Claimed>>, ServiceError> {
+    if attempted.is_empty() && streams == 0 {
+        return Ok(Vec::new());
+    }
+    let mut tx = db.write().await?;
+    settle(&mut tx, node_id, attempted).await?;
+    let claimed = if streams > 0 {
+        claim(&mut tx, node_id, streams).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(claimed)
 }
 
 async fn deliver_stream(
@@ -434,7 +551,11 @@ async fn stored_packages(db: &Db, rows: &[Claimed]) -> Result<HashMap<i64, Vec<u
 /// the rows after it, as far as they are due. Only heads are ever candidates, so
 /// two workers cannot both take rows of one stream, and the lease on the head keeps
 /// the rest of the stream for the worker that holds it.
-async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError> {
+async fn claim(
+    tx: &mut WriteTx,
+    node_id: &str,
+    streams: usize,
+) -> Result<Vec<Vec<Claimed>>, ServiceError> {
     let now = time::now();
     let until = time::timestamp(Utc::now() + LEASE);
     let heads = format!(
@@ -445,16 +566,15 @@ async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError
                            WHERE e.sender_code = o.sender_code AND e.recipient_code = o.recipient_code
                              AND e.state = 'pending' AND e.id < o.id)
          ORDER BY o.id LIMIT $2{}",
-        match db.backend() {
+        match tx.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             // One writer at a time: the write transaction is the lock.
             Backend::Sqlite => "",
         }
     );
-    let mut tx = db.write().await?;
     let heads = sqlx::query(&heads)
         .bind(&now)
-        .bind(CLAIM_STREAMS)
+        .bind(i64::try_from(streams).unwrap_or(i64::MAX))
         .fetch_all(tx.conn())
         .await?;
     let mut streams = Vec::with_capacity(heads.len());
@@ -496,13 +616,12 @@ async fn claim(db: &Db, node_id: &str) -> Result<Vec<Vec<Claimed>>, ServiceError
     }
     let ids: Vec<i64> = streams.iter().flatten().map(|r| r.id).collect();
     for_each_chunk(
-        &mut tx,
+        tx,
         "UPDATE exchange_outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN",
         &[node_id, &until],
         &ids,
     )
     .await?;
-    tx.commit().await?;
     Ok(streams)
 }
 
@@ -656,15 +775,19 @@ pub(crate) fn backoff(attempts: i64) -> chrono::Duration {
     chrono::Duration::milliseconds((base * jitter * 1000.0) as i64)
 }
 
-/// Writes the outcomes of a claim, in one transaction: the common outcomes
-/// (delivered, released) with one statement each, retries and refusals row by row.
-async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(), ServiceError> {
+/// Writes the outcomes of claimed rows in the caller's transaction: the common
+/// outcomes (delivered, released) with one statement each, retries and refusals
+/// row by row.
+async fn settle(
+    tx: &mut WriteTx,
+    node_id: &str,
+    attempted: Vec<Attempted>,
+) -> Result<(), ServiceError> {
     if attempted.is_empty() {
         return Ok(());
     }
     let now = time::now();
     let actor = lienthong_store::Actor::system("exchange");
-    let mut tx = db.write().await?;
     let (mut delivered, mut released, mut signed) = (Vec::new(), Vec::new(), Vec::new());
     let mut audits = Vec::new();
     for Attempted {
@@ -727,7 +850,7 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
     // The packages signed at their attempt replace the unsigned ones.
     let signed_ids: Vec<i64> = signed.iter().map(|(id, _)| *id).collect();
     for_each_chunk(
-        &mut tx,
+        tx,
         "DELETE FROM exchange_outbox_packages WHERE outbox_id IN",
         &[],
         &signed_ids,
@@ -737,16 +860,16 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
         .iter()
         .map(|(id, xml)| (*id, xml.as_slice()))
         .collect();
-    write_packages(&mut tx, &packages).await?;
+    write_packages(tx, &packages).await?;
     for_each_chunk(
-        &mut tx,
+        tx,
         "UPDATE exchange_outbox SET signed = 1 WHERE id IN",
         &[],
         &signed_ids,
     )
     .await?;
     for_each_chunk(
-        &mut tx,
+        tx,
         "UPDATE exchange_outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1,
             last_error = NULL, claimed_by = NULL, claimed_until = NULL
          WHERE claimed_by = $2 AND id IN",
@@ -755,14 +878,13 @@ async fn settle(db: &Db, node_id: &str, attempted: Vec<Attempted>) -> Result<(),
     )
     .await?;
     for_each_chunk(
-        &mut tx,
+        tx,
         "UPDATE exchange_outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND id IN",
         &[node_id],
         &released,
     )
     .await?;
     tx.audit_many(&actor, &audits).await?;
-    tx.commit().await?;
     Ok(())
 }
 

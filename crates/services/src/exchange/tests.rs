@@ -1149,6 +1149,91 @@ async fn concurrent_workers_deliver_each_row_once_and_in_order() {
     }
 }
 
+/// A peer that takes requests and never answers.
+async fn silent_peer() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut sink = [0u8; 8192];
+                while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_peer_that_never_answers_holds_up_only_its_own_packages() {
+    let e = env();
+    for t in demo_databases().await {
+        let db = &t.db;
+        let admin = Actor::system("test");
+        add_peer(db, &admin, &code("000.00.00.H63"), &silent_peer().await, "")
+            .await
+            .unwrap();
+        let (url, seen) = peer("200 OK").await;
+        add_peer(db, &admin, &code("000.00.00.H64"), &url, "")
+            .await
+            .unwrap();
+        let stuck = queue_to_peer(db, "000.00.11.H63", "<stuck/>").await;
+        let worker = {
+            let (db, blobs, keys, http) =
+                (db.clone(), e.blobs.clone(), e.keys.clone(), e.http.clone());
+            tokio::spawn(
+                async move { deliver_continuously(&db, &blobs, &keys, &http, "node-1").await },
+            )
+        };
+        // Queued once the worker is waiting on the silent peer, on two servers.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut rows = Vec::new();
+        for (i, to) in ["000.00.11.H64", "000.00.12.H64", "000.00.11.H64"]
+            .iter()
+            .enumerate()
+        {
+            rows.push(queue_to_peer(db, to, &format!("<p to=\"{to}\" n=\"{i}\"/>")).await);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let mut states = Vec::new();
+            for row in &rows {
+                states.push(outbox_state(db, *row).await.0);
+            }
+            if states.iter().all(|s| s == "delivered") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: the answering peer's packages wait behind the silent one: {states:?}",
+                t.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        worker.abort();
+        // In order per recipient; the silent peer's package still waits for its answer.
+        let got = seen.lock().unwrap().clone();
+        let to_11: Vec<&String> = got.iter().filter(|b| b.contains("000.00.11.H64")).collect();
+        assert_eq!(
+            to_11,
+            [
+                "<p to=\"000.00.11.H64\" n=\"0\"/>",
+                "<p to=\"000.00.11.H64\" n=\"2\"/>"
+            ]
+        );
+        assert_eq!(got.len(), 3);
+        assert_eq!(outbox_state(db, stuck).await, ("pending".to_owned(), None));
+        sqlx::query("DELETE FROM exchange_outbox")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM exchange_peers")
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn without_a_trust_store_a_package_is_not_refused_but_left_for_later() {
     let e = env();
