@@ -672,28 +672,39 @@ async fn refuse_status(
     })
 }
 
-/// What we sent, by DocumentId and recipient code, of the documents named: the
-/// outgoing document's id (none for a package that was not one) and the
-/// recipient's name, from the first package of each.
+/// What we sent, by DocumentId and recipient code, of the (DocumentId, recipient)
+/// pairs named: the outgoing document's id (none for a package that was not one)
+/// and the recipient's name, from the first package of each.
 async fn sent_documents(
     tx: &mut WriteTx,
-    document_ids: &[&str],
+    sent_to: &[(&str, &str)],
 ) -> Result<HashMap<(String, String), (Option<i64>, String)>, ServiceError> {
-    let mut ids = document_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
+    let mut pairs = sent_to.to_vec();
+    pairs.sort_unstable();
+    pairs.dedup();
     let mut sent = HashMap::new();
-    // One parameter a document: chunks far below both databases' limits.
-    for chunk in ids.chunks(250) {
+    // Two parameters a pair: chunks far below both databases' limits. By pair, not
+    // by document: a document sent to thirty agencies has thirty rows, one of which
+    // a status is about.
+    for chunk in pairs.chunks(250) {
+        let terms: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(edxml_document_id = ${} AND recipient_code = ${})",
+                    2 * i + 1,
+                    2 * i + 2
+                )
+            })
+            .collect();
         let sql = format!(
             "SELECT edxml_document_id, recipient_code, document_id, recipient_name FROM exchange_outbox
-             WHERE kind = 'document' AND edxml_document_id IN ({}) ORDER BY id",
-            parameter_list(1, chunk.len())
+             WHERE kind = 'document' AND ({}) ORDER BY id",
+            terms.join(" OR ")
         );
         let sql = positional(tx.backend(), &sql);
         let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
+        for (id, to) in chunk {
+            query = query.bind(*id).bind(*to);
         }
         for r in query.fetch_all(tx.conn()).await? {
             sent.entry((r.try_get(0)?, r.try_get(1)?))
@@ -727,8 +738,11 @@ fn file_statuses<'a>(
                 )
             })
             .collect();
-        let document_ids: Vec<&str> = about.iter().map(|(id, _)| id.as_str()).collect();
-        let sent = sent_documents(tx, &document_ids).await?;
+        let sent_to: Vec<(&str, &str)> = about
+            .iter()
+            .map(|(id, from)| (id.as_str(), *from))
+            .collect();
+        let sent = sent_documents(tx, &sent_to).await?;
         // Each status is answered now (refused) or filed below as `to_file[i]`.
         let mut filings: Vec<Option<Filing>> = Vec::with_capacity(statuses.len());
         type Key = (i64, String, String, String);
