@@ -49,7 +49,6 @@ pub use arrivals::{
 pub use keys::{KeyError, KeyStore, Signer};
 pub use outbox::{
     add_peer, deliver_continuously, deliver_due, peers, remove_peer, Peer, CLAIM_STREAMS,
-    MOVING_STREAMS,
 };
 pub use receive::{receive, Receipt, MAX_PACKAGE_BYTES};
 pub use requests::{

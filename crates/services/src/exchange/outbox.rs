@@ -31,14 +31,14 @@ use crate::auth::Principal;
 use crate::ServiceError;
 
 /// Streams (sender → recipient) one call of [`deliver_due`] claims at most.
-pub const CLAIM_STREAMS: i64 = 16;
+pub const CLAIM_STREAMS: usize = 16;
 /// Streams the delivery worker of a server ([`deliver_continuously`]) keeps moving
 /// at once.
 pub const MOVING_STREAMS: usize = 32;
 /// The worker claims again once this many of its streams are done. Claiming reads
 /// the heads of all pending streams and commits: doing it for every stream that
 /// finishes would cost more than the place is worth.
-const CLAIM_WHEN_FREE: usize = 8;
+const CLAIM_AFTER_DONE: usize = 8;
 /// How often, at least, the worker looks for new rows while it has places free.
 const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// Rows of one stream one claim takes at most, delivered one after another.
@@ -348,7 +348,7 @@ pub async fn deliver_due(
 ) -> Result<usize, ServiceError> {
     // The directory is read before claiming: failing to read it leaves nothing claimed.
     let peers = peers(db).await?;
-    let streams = settle_and_claim(db, node_id, Vec::new(), CLAIM_STREAMS as usize).await?;
+    let streams = settle_and_claim(db, node_id, Vec::new(), CLAIM_STREAMS).await?;
     let attempted = futures::future::join_all(
         streams
             .into_iter()
@@ -356,7 +356,10 @@ pub async fn deliver_due(
     )
     .await;
     let attempted: Vec<Attempted> = attempted.into_iter().flatten().collect();
-    let delivered = delivered(&attempted);
+    let delivered = attempted
+        .iter()
+        .filter(|a| matches!(a.outcome, Outcome::Delivered))
+        .count();
     settle_and_claim(db, node_id, attempted, 0).await?;
     Ok(delivered)
 }
@@ -364,8 +367,8 @@ pub async fn deliver_due(
 /// The delivery worker of a server: [`deliver_due`] without rounds. Up to
 /// [`MOVING_STREAMS`] streams move at once, and a stream whose claimed rows are
 /// done does not wait for the slowest of the others (a commune's link timing out,
-/// say): once a few places are free, the outcomes of the streams done so far are
-/// written and new streams claimed, in one transaction. Runs until dropped;
+/// say): once a few streams are done, or a second has passed with places free, the
+/// outcomes so far are written and new streams claimed, in one transaction. Runs until dropped;
 /// failures are logged and the worker carries on (rows whose outcome could not be
 /// written are claimed again when their lease ends, and receivers take a package
 /// they already have as before).
@@ -382,12 +385,12 @@ pub async fn deliver_continuously(
     let mut done: Vec<Attempted> = Vec::new();
     // Streams done since the last claim, and when that was.
     let mut finished = 0;
-    let mut looked = tokio::time::Instant::now();
+    let mut looked = Instant::now();
     loop {
         let free = MOVING_STREAMS - moving.len();
         let look_again = looked + LOOK_AGAIN;
         if moving.is_empty()
-            || (free > 0 && (finished >= CLAIM_WHEN_FREE || look_again <= Instant::now()))
+            || (free > 0 && (finished >= CLAIM_AFTER_DONE || look_again <= Instant::now()))
         {
             let claimed = match peers(db).await {
                 Ok(peers) => settle_and_claim(db, node_id, std::mem::take(&mut done), free)
@@ -411,10 +414,8 @@ pub async fn deliver_continuously(
                         });
                     }
                 }
-                Err(e) => {
-                    done.clear();
-                    tracing::warn!(error = %e, "delivering exchange packages failed");
-                }
+                // The outcomes taken are dropped with the transaction.
+                Err(e) => tracing::warn!(error = %e, "delivering exchange packages failed"),
             }
             if moving.is_empty() {
                 tokio::time::sleep(LOOK_AGAIN).await;
@@ -444,13 +445,6 @@ pub async fn deliver_continuously(
             }
         }
     }
-}
-
-fn delivered(attempted: &[Attempted]) -> usize {
-    attempted
-        .iter()
-        .filter(|a| matches!(a.outcome, Outcome::Delivered))
-        .count()
 }
 
 /// Writes the outcomes of attempted rows (see [`settle`]) and claims up to `streams`
