@@ -724,6 +724,16 @@ async fn queue_to_peer(db: &Db, to: &str, body: &str) -> i64 {
     id
 }
 
+/// Empties the outbox and the peer directory, for the next backend's turn.
+async fn forget_outbox_and_peers(db: &Db) {
+    for table in ["exchange_outbox", "exchange_peers"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+}
+
 /// A peer that answers every POST with `status` and records the bodies.
 async fn peer(status: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -876,14 +886,7 @@ async fn an_unreachable_peer_is_retried_with_backoff_in_order() {
         );
         assert_eq!((rows[1].2.as_str(), rows[1].3), ("dead", 1));
         assert_eq!(*seen.lock().unwrap(), ["<first/>", "<second/>"]);
-        sqlx::query("DELETE FROM exchange_outbox")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM exchange_peers")
-            .execute(db.pool())
-            .await
-            .unwrap();
+        forget_outbox_and_peers(db).await;
     }
 }
 
@@ -1138,14 +1141,7 @@ async fn concurrent_workers_deliver_each_row_once_and_in_order() {
             let queued: Vec<&String> = expected.iter().filter(|b| b.contains(&to)).collect();
             assert_eq!(mine, queued);
         }
-        sqlx::query("DELETE FROM exchange_outbox")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM exchange_peers")
-            .execute(db.pool())
-            .await
-            .unwrap();
+        forget_outbox_and_peers(db).await;
     }
 }
 
@@ -1223,14 +1219,7 @@ async fn a_peer_that_never_answers_holds_up_only_its_own_packages() {
         );
         assert_eq!(got.len(), 3);
         assert_eq!(outbox_state(db, stuck).await, ("pending".to_owned(), None));
-        sqlx::query("DELETE FROM exchange_outbox")
-            .execute(db.pool())
-            .await
-            .unwrap();
-        sqlx::query("DELETE FROM exchange_peers")
-            .execute(db.pool())
-            .await
-            .unwrap();
+        forget_outbox_and_peers(db).await;
     }
 }
 
