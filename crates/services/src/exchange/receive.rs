@@ -685,7 +685,8 @@ async fn sent_documents(
     let mut sent = HashMap::new();
     // Two parameters a pair: chunks far below both databases' limits. By pair, not
     // by document: a document sent to thirty agencies has thirty rows, one of which
-    // a status is about.
+    // a status is about. An OR of pairs, not `(a, b) IN (VALUES …)`: SQLite searches
+    // `exchange_outbox_sent` for each term of an OR but scans the table for the other.
     for chunk in pairs.chunks(250) {
         let terms: Vec<String> = (0..chunk.len())
             .map(|i| {
